@@ -1,0 +1,2 @@
+import RingCore
+print("benchmarks: todo")

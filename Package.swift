@@ -1,0 +1,141 @@
+// swift-tools-version:6.1
+//
+// nfs-cluster-provisioner: a Kubernetes dynamic volume provisioner that spreads
+// PersistentVolumes over many NFS servers with a consistent-hash ring.
+//
+// Layers point one way: Daemon -> Engine -> RingCore -> CXXHash. LocalCluster (an
+// in-process Kubernetes API server for tests and `demo`) is used by Daemon and the tests,
+// never by Engine. See docs/ARCHITECTURE.md.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "nfs-cluster-provisioner",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "nfs-cluster-provisioner", targets: ["Daemon"]),
+        .executable(name: "Benchmarks", targets: ["Benchmarks"]),
+        .library(name: "RingCore", targets: ["RingCore"]),
+        .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "LocalCluster", targets: ["LocalCluster"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // libxxhash from Debian's libxxhash-dev, found through pkg-config.
+        .systemLibrary(
+            name: "CXXHash",
+            pkgConfig: "libxxhash",
+            providers: [.apt(["libxxhash-dev"])]
+        ),
+        .target(
+            name: "RingCore",
+            dependencies: ["CXXHash"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Engine",
+            dependencies: [
+                "RingCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "LocalCluster",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "Daemon",
+            dependencies: [
+                "Engine",
+                "RingCore",
+                "LocalCluster",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        // `swift run -c release Benchmarks`: a plain executable that prints its own tables.
+        .executableTarget(
+            name: "Benchmarks",
+            dependencies: ["RingCore", "CXXHash"],
+            path: "Benchmarks",
+            swiftSettings: strict
+        ),
+        // Shared fakes and helpers for the test targets (no tests of its own).
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Engine",
+                "LocalCluster",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RingCoreTests",
+            dependencies: ["RingCore"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EngineTests",
+            dependencies: ["Engine", "RingCore", "LocalCluster", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "LocalClusterTests",
+            dependencies: [
+                "LocalCluster",
+                "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // End-to-end tests: they start the built `nfs-cluster-provisioner` binary.
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: ["TestSupport", "LocalCluster", "Engine"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,3 @@
+// Placeholder entry point until the daemon issue lands.
+import RingCore
+print("nfs-cluster-provisioner \(RingConfiguration.default)")

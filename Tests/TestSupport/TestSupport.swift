@@ -1,0 +1,2 @@
+// Shared fakes and helpers for the test targets.
+public enum TestSupport {}
