@@ -145,3 +145,28 @@ struct RingPropertyTests {
         #expect(abs(shares["b"]!.share - 0.6) < 0.05)
     }
 }
+
+@Suite("Ring lookup structure")
+struct RingLookupStructureTests {
+    /// The bucket index and its fixed-window fast path must agree with the definition:
+    /// the first point strictly greater than the position, wrapping to the first.
+    @Test("successor equals a naive scan, at every point, its neighbours and the ends", arguments: RingHash.allCases)
+    func successor_equalsNaiveScan(hash: RingHash) throws {
+        var rng = SeededGenerator(seed: 77)
+        for trial in 0..<12 {
+            let n = 1 + Int(rng.next() % 30)
+            let vnodes = 1 + Int(rng.next() % 200)
+            let snapshot = try RingSnapshot(members: serverNames(count: n, seed: UInt64(trial)).map { Member($0) },
+                                            configuration: RingConfiguration(virtualNodesPerMember: vnodes, hash: hash))
+            let s = snapshot.storage
+            let points = (0..<s.pointCount).map { s.point($0) }
+            func naive(_ position: UInt64) -> Int { points.firstIndex { $0 > position } ?? 0 }
+            var probes: [UInt64] = [0, 1, .max, .max - 1]
+            for p in points { probes += [p, p &- 1, p &+ 1] }
+            for _ in 0..<500 { probes.append(rng.next()) }
+            for position in probes {
+                #expect(s.successor(of: position) == naive(position), "trial \(trial) \(hash) n \(n) vnodes \(vnodes) position \(position)")
+            }
+        }
+    }
+}
