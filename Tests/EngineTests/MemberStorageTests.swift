@@ -73,6 +73,7 @@ struct MemberStorageVolumeTests {
         defer { f.member.shutdown() }
         #expect(try await f.member.createVolume(relativePath: rel("team-a/db"), mode: .defaultDirectory, marker: marker()) == .created)
         #expect(localStat(f.local("team-a/db"))?.mode == 0o777)
+        #expect(localStat(f.local("team-a"))?.mode == 0o755, "parents: traversable, not writable by all")
         #expect(localRead(f.local("team-a/db/" + ReservedNames.markerFileName)) != nil)
     }
 

@@ -7,29 +7,29 @@ import Testing
 extension StorageContract {
     static let directoryBodies: [StorageContract: @Sendable (StoreContractFixture) throws -> Void] = [
         .makeDirectory_defaultMode_isExactly0777DespiteUmask: { f throws in
-            let outcome = try f.store.makeDirectory(rel("vol"), mode: .defaultDirectory, createParents: false)
+            let outcome = try f.store.makeDirectory(rel("vol"), mode: .defaultDirectory, parentMode: nil)
             #expect(outcome == .created)
             #expect(try f.store.stat(rel("vol"))?.mode == FileMode(0o777))
             #expect(localStat(f.local("vol"))?.mode == 0o777)
         },
         .makeDirectory_mode0750_isExact: { f throws in
-            #expect(try f.store.makeDirectory(rel("vol"), mode: FileMode(0o750), createParents: false) == .created)
+            #expect(try f.store.makeDirectory(rel("vol"), mode: FileMode(0o750), parentMode: nil) == .created)
             let info = try #require(try f.store.stat(rel("vol")))
             #expect(info.kind == .directory)
             #expect(info.mode == FileMode(0o750))
         },
         .makeDirectory_nested_createsParentsWithMode: { f throws in
-            #expect(try f.store.makeDirectory(rel("ns/a/vol"), mode: FileMode(0o770), createParents: true) == .created)
+            #expect(try f.store.makeDirectory(rel("ns/a/vol"), mode: FileMode(0o770), parentMode: FileMode(0o770)) == .created)
             #expect(localStat(f.local("ns"))?.mode == 0o770)
             #expect(localStat(f.local("ns/a"))?.mode == 0o770)
             #expect(localStat(f.local("ns/a/vol"))?.mode == 0o770)
             // A second volume below the existing parent leaves the parent alone.
             try f.store.setMode(rel("ns"), mode: FileMode(0o755))
-            #expect(try f.store.makeDirectory(rel("ns/b"), mode: FileMode(0o700), createParents: true) == .created)
+            #expect(try f.store.makeDirectory(rel("ns/b"), mode: FileMode(0o700), parentMode: FileMode(0o700)) == .created)
             #expect(localStat(f.local("ns"))?.mode == 0o755)
         },
         .makeDirectory_missingParentWithoutCreateParents_isNotFound: { f throws in
-            let error = storageError { _ = try f.store.makeDirectory(rel("missing/vol"), mode: .defaultDirectory, createParents: false) }
+            let error = storageError { _ = try f.store.makeDirectory(rel("missing/vol"), mode: .defaultDirectory, parentMode: nil) }
             guard case .notFound(_, .makeDirectory, let path) = error else {
                 Issue.record("expected notFound, got \(String(describing: error))")
                 return
@@ -40,23 +40,23 @@ extension StorageContract {
         .makeDirectory_existing_isAlreadyExistedAndModeUnchanged: { f throws in
             try localMkdir(f.local("vol"))
             chmod(f.local("vol"), 0o700)
-            #expect(try f.store.makeDirectory(rel("vol"), mode: .defaultDirectory, createParents: true) == .alreadyExisted)
+            #expect(try f.store.makeDirectory(rel("vol"), mode: .defaultDirectory, parentMode: .defaultDirectory) == .alreadyExisted)
             #expect(localStat(f.local("vol"))?.mode == 0o700)
         },
         .makeDirectory_overFile_isUnexpectedFileType: { f throws in
             try localWrite(f.local("vol"), "x")
-            let error = storageError { _ = try f.store.makeDirectory(rel("vol"), mode: .defaultDirectory, createParents: false) }
+            let error = storageError { _ = try f.store.makeDirectory(rel("vol"), mode: .defaultDirectory, parentMode: nil) }
             #expect(error == .unexpectedFileType(member: f.store.member, operation: .makeDirectory, path: "vol", found: .regularFile, expected: .directory))
         },
         .makeDirectory_throughSymlink_isRefusedAndOutsideUntouched: { f throws in
             try localSymlink(f.outsideDirectory, at: f.local("link"))
-            let error = storageError { _ = try f.store.makeDirectory(rel("link/vol"), mode: .defaultDirectory, createParents: true) }
+            let error = storageError { _ = try f.store.makeDirectory(rel("link/vol"), mode: .defaultDirectory, parentMode: .defaultDirectory) }
             #expect(error == .unexpectedFileType(member: f.store.member, operation: .makeDirectory, path: "link", found: .symbolicLink, expected: .directory))
             #expect(localStat(f.outsideDirectory + "/vol") == nil)
             expectOutsideIntact(f)
         },
         .makeDirectory_root_isRefused: { f throws in
-            let error = storageError { _ = try f.store.makeDirectory(.root, mode: .defaultDirectory, createParents: true) }
+            let error = storageError { _ = try f.store.makeDirectory(.root, mode: .defaultDirectory, parentMode: .defaultDirectory) }
             #expect(error == .refusedExportRoot(member: f.store.member, operation: .makeDirectory))
         },
         .stat_symlink_describesTheLinkItself: { f throws in

@@ -31,7 +31,7 @@ struct StorageMountedStoreTests {
         let export = try directory.makeDirectory("export")
         let store = try MountedVolumeStore(configuration: .init(member: "a", mountPath: export))
         let expected = StorageError.exportUnavailable(member: "a", location: export, problem: .notMounted)
-        #expect(storageError { _ = try store.makeDirectory(rel("vol"), mode: .defaultDirectory, createParents: true) } == expected)
+        #expect(storageError { _ = try store.makeDirectory(rel("vol"), mode: .defaultDirectory, parentMode: .defaultDirectory) } == expected)
         #expect(storageError { try store.probe() } == expected)
         #expect(storageError { _ = try store.stat(rel("vol")) } == expected)
         #expect(try FileManager.default.contentsOfDirectory(atPath: export).isEmpty, "nothing was created locally")
@@ -72,7 +72,7 @@ struct StorageMountedStoreTests {
         try localSymlink(fixture.exportDirectory, at: directory.child("link-to-export"))
         let store = try MountedVolumeStore(
             configuration: .init(member: "a", mountPath: directory.child("link-to-export"), requireMountPoint: false))
-        #expect(try store.makeDirectory(rel("vol"), mode: .defaultDirectory, createParents: false) == .created)
+        #expect(try store.makeDirectory(rel("vol"), mode: .defaultDirectory, parentMode: nil) == .created)
         #expect(localStat(fixture.local("vol"))?.kind == .directory)
     }
 }

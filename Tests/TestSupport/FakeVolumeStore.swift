@@ -114,9 +114,9 @@ public final class FakeVolumeStore: VolumeStore, @unchecked Sendable {
         return try wrapped.stat(path)
     }
 
-    public func makeDirectory(_ path: RelativePath, mode: FileMode, createParents: Bool) throws(StorageError) -> MakeDirectoryOutcome {
+    public func makeDirectory(_ path: RelativePath, mode: FileMode, parentMode: FileMode?) throws(StorageError) -> MakeDirectoryOutcome {
         try apply(.makeDirectory, path: path.description)
-        return try wrapped.makeDirectory(path, mode: mode, createParents: createParents)
+        return try wrapped.makeDirectory(path, mode: mode, parentMode: parentMode)
     }
 
     public func writeFile(_ path: RelativePath, contents: [UInt8], mode: FileMode) throws(StorageError) {

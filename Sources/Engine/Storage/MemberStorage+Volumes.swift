@@ -41,25 +41,27 @@ extension MemberStorage {
         case alreadyGone
     }
 
-    /// Creates the volume directory with exactly `mode` (missing parents too) and writes the
-    /// marker, or reports what is already there. One blocking job: stat, mkdir, chmod, write
+    /// Creates the volume directory with exactly `mode` (missing parents with
+    /// ``Configuration/parentDirectoryMode``) and writes the marker, or reports what is already there. One blocking job: stat, mkdir, chmod, write
     /// the marker. If the marker cannot be written, the directory this call created is
     /// removed again, so a retry starts clean.
     ///
-    /// - Throws: `.reservedPath` for the root or a reserved path; `.unexpectedFileType` when
-    ///   a non-directory is in the way; `.invalidMarker` for an unreadable marker; every
-    ///   failure of ``perform``.
+    /// - Throws: `.refusedExportRoot` / `.reservedPath` for the root or the reserved area;
+    ///   `.unexpectedFileType` when a non-directory (or a symlink) is in the way;
+    ///   `.invalidMarker` for an unreadable marker; `.timedOut`, `.memberBusy`,
+    ///   `.memberUnhealthy` from the executor and the health state; system-call failures.
     public func createVolume(
         relativePath path: RelativePath, mode: FileMode, marker: OwnershipMarker
     ) async throws(StorageError) -> CreateOutcome {
         try checkVolumePath(path, .createVolume)
         let name = self.name
+        let parentMode = configuration.parentDirectoryMode
         return try await withPathLock(path) { () throws(StorageError) -> CreateOutcome in
             try await perform(.createVolume, path) { store throws(StorageError) -> CreateOutcome in
                 if let info = try store.stat(path) {
                     return try Self.classifyExisting(info, store: store, path: path, marker: marker, member: name)
                 }
-                switch try store.makeDirectory(path, mode: mode, createParents: true) {
+                switch try store.makeDirectory(path, mode: mode, parentMode: parentMode) {
                 case .alreadyExisted:
                     // Created meanwhile (or by a timed-out attempt): judge it like any other.
                     let info = try store.stat(path)
@@ -148,7 +150,7 @@ extension MemberStorage {
             try await perform(.archiveVolume, path) { store throws(StorageError) -> ArchiveOutcome in
                 guard try Self.checkOwnedVolume(store: store, path: path, claimUID: expectedClaimUID, member: name, .archiveVolume)
                 else { return .alreadyGone }
-                _ = try store.makeDirectory(ReservedNames.archiveDirectory, mode: mode, createParents: true)
+                _ = try store.makeDirectory(ReservedNames.archiveDirectory, mode: mode, parentMode: mode)
                 let attempts = 100
                 for attempt in 0..<attempts {
                     let candidate = attempt == 0 ? archiveName : "\(archiveName)-\(attempt)"
@@ -189,7 +191,7 @@ extension MemberStorage {
             try await perform(.deleteVolume, path) { store throws(StorageError) -> Bool in
                 guard try Self.checkOwnedVolume(store: store, path: path, claimUID: expectedClaimUID, member: name, .deleteVolume)
                 else { return false }
-                _ = try store.makeDirectory(ReservedNames.trashDirectory, mode: mode, createParents: true)
+                _ = try store.makeDirectory(ReservedNames.trashDirectory, mode: mode, parentMode: mode)
                 try store.rename(path, to: trash)
                 return true
             }

@@ -33,6 +33,12 @@ public actor MemberStorage {
         public var deleteBudget: Duration
         /// Mode of the reserved directories. Default 0755.
         public var reservedDirectoryMode: FileMode
+        /// Mode of parent directories a nested `pathPattern` needs (`<namespace>/` of
+        /// `${.PVC.namespace}/${.PVC.name}`). Default 0755: what the Go original's
+        /// `MkdirAll(path, 0777)` gave under the usual umask 022 — traversable by everyone, so
+        /// that a node (root squashed to nobody) can mount the volume below it, and writable
+        /// only by the provisioner. The volume directory itself gets `mountPermissions`.
+        public var parentDirectoryMode: FileMode
         public var executor: BlockingExecutor.Configuration
         public var health: MemberHealth.Configuration
 
@@ -40,6 +46,7 @@ public actor MemberStorage {
             operationTimeout: Duration = .seconds(10), probeTimeout: Duration = .seconds(5),
             removeChunkBudget: Duration? = nil, deleteBudget: Duration = .seconds(600),
             reservedDirectoryMode: FileMode = ReservedNames.directoryMode,
+            parentDirectoryMode: FileMode = FileMode(0o755),
             executor: BlockingExecutor.Configuration = .default, health: MemberHealth.Configuration = .default
         ) {
             self.operationTimeout = max(.milliseconds(1), operationTimeout)
@@ -48,6 +55,7 @@ public actor MemberStorage {
             self.removeChunkBudget = min(max(.milliseconds(1), chunk), self.operationTimeout / 2)
             self.deleteBudget = max(self.operationTimeout, deleteBudget)
             self.reservedDirectoryMode = reservedDirectoryMode
+            self.parentDirectoryMode = parentDirectoryMode
             self.executor = executor
             self.health = health
         }

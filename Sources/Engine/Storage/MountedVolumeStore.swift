@@ -85,7 +85,7 @@ public struct MountedVolumeStore: VolumeStore {
     }
 
     public func makeDirectory(
-        _ path: RelativePath, mode: FileMode, createParents: Bool
+        _ path: RelativePath, mode: FileMode, parentMode: FileMode?
     ) throws(StorageError) -> MakeDirectoryOutcome {
         guard let leaf = path.lastComponent else {
             throw .refusedExportRoot(member: member, operation: .makeDirectory)
@@ -98,8 +98,8 @@ public struct MountedVolumeStore: VolumeStore {
             let next: Int32
             if let opened = try openDirectory(component, in: current, .makeDirectory, prefix) {
                 next = opened
-            } else if createParents {
-                _ = try createDirectory(component, in: current, mode: mode, prefix)
+            } else if let parentMode {
+                _ = try createDirectory(component, in: current, mode: parentMode, prefix)
                 guard let opened = try openDirectory(component, in: current, .makeDirectory, prefix) else {
                     throw .notFound(member: member, operation: .makeDirectory, path: prefix.description)
                 }
@@ -261,7 +261,7 @@ public struct MountedVolumeStore: VolumeStore {
     }
 
     public func probe() throws(StorageError) {
-        _ = try makeDirectory(ReservedNames.probeDirectory, mode: ReservedNames.directoryMode, createParents: true)
+        _ = try makeDirectory(ReservedNames.probeDirectory, mode: ReservedNames.directoryMode, parentMode: ReservedNames.directoryMode)
         let root = try openRoot(.probe)
         defer { close(root) }
         guard let directory = try openDirectory(

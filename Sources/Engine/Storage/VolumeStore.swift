@@ -29,17 +29,17 @@ public protocol VolumeStore: Sendable {
     var location: String { get }
 
     /// `lstat` semantics: information about the entry itself, never a symlink's target.
-    /// Returns `nil` when the entry does not exist (ENOENT on the last component). A
-    /// missing or non-directory *parent* component is also `nil`, a symlink parent is an
-    /// error.
+    /// Returns `nil` when the entry or one of its parents does not exist. A parent that is
+    /// a symlink or not a directory is an error (`unexpectedFileType`).
     func stat(_ path: RelativePath) throws(StorageError) -> FileInfo?
 
     /// Creates a directory with exactly `mode` (applied with chmod after mkdir, so the
-    /// process umask does not interfere). With `createParents`, missing parents are created
-    /// with the same mode; existing parents are not changed. An existing *directory* at
-    /// `path` is ``MakeDirectoryOutcome/alreadyExisted`` (its mode is left alone); an
+    /// process umask does not interfere). With a `parentMode`, missing parents are created
+    /// with exactly that mode; existing parents are not changed; with `nil`, a missing
+    /// parent is ``StorageError/notFound(member:operation:path:)``. An existing *directory*
+    /// at `path` is ``MakeDirectoryOutcome/alreadyExisted`` (its mode is left alone); an
     /// existing non-directory is an error. Idempotent.
-    func makeDirectory(_ path: RelativePath, mode: FileMode, createParents: Bool) throws(StorageError) -> MakeDirectoryOutcome
+    func makeDirectory(_ path: RelativePath, mode: FileMode, parentMode: FileMode?) throws(StorageError) -> MakeDirectoryOutcome
 
     /// Replaces the regular file at `path` atomically (a temporary file in the same
     /// directory, then rename), with exactly `mode`. The parent must exist. A directory at
@@ -161,7 +161,7 @@ public struct FileSystemStats: Sendable, Hashable {
     }
 }
 
-/// Result of ``VolumeStore/makeDirectory(_:mode:createParents:)``.
+/// Result of ``VolumeStore/makeDirectory(_:mode:parentMode:)``.
 public enum MakeDirectoryOutcome: Sendable, Hashable {
     /// This call created the directory (and set its mode).
     case created
