@@ -10,6 +10,10 @@
 /// NFS mount hangs in `stat`). Never call them on the Swift cooperative pool: ``MemberStorage``
 /// runs them on its ``BlockingExecutor`` with a timeout.
 ///
+/// Methods are called concurrently from the executor's threads (two by default): an
+/// implementation must be safe for that (the mounted store keeps no mutable state; a libnfs
+/// store keeps one context per thread).
+///
 /// Guarantees every implementation gives:
 /// - **No symlink is ever followed**, in any component of any path: a symlink where a
 ///   directory is needed is an error (`unexpectedFileType(found: .symbolicLink)`), and a
