@@ -171,7 +171,8 @@ public enum Placement {
         choice == .primary ? i.primary : i.alternative
     }
 
-    static func formatBytes(_ n: UInt64) -> String {
+    /// Bytes for people: "512.0 MiB".
+    public static func formatBytes(_ n: UInt64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
         var value = Double(n)
         var u = 0

@@ -183,6 +183,8 @@ public enum ExportProblem: Sendable, Hashable, CustomStringConvertible {
     /// The mount path is on the same device as its parent: nothing is mounted there (the Go
     /// original's bug 6 created local directories in that case).
     case notMounted
+    /// The member's mode (direct NFS) is not available in this build or process.
+    case unsupportedMode
 
     public var description: String {
         switch self {
@@ -190,6 +192,7 @@ public enum ExportProblem: Sendable, Hashable, CustomStringConvertible {
         case .cannotOpen(let code): "cannot open it: \(StorageError.message(for: code)) (errno \(code))"
         case .notADirectory: "it is not a directory"
         case .notMounted: "nothing is mounted there (same device as its parent directory)"
+        case .unsupportedMode: "this member's mode is not supported here"
         }
     }
 }
