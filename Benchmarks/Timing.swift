@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import Synchronization
 
 /// Monotonic nanoseconds (clock_gettime, cheap enough to bracket million-lookup batches).
 @inline(__always)
@@ -13,10 +14,24 @@ func nowNanos() -> UInt64 {
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
-/// Keeps results alive so the optimiser cannot drop the measured work.
+/// Where results go so the optimiser cannot drop the measured work: an atomic store is a
+/// side effect it must keep (an empty `@inline(never)` function is not enough: LLVM sees
+/// that it ignores its argument and deletes the computation).
+let benchmarkSink = Atomic<UInt64>(0)
+
 @inline(never)
-func blackHole<T>(_ value: T) {
-    withExtendedLifetime(value) {}
+func blackHole(_ value: UInt64) {
+    benchmarkSink.store(value, ordering: .relaxed)
+}
+
+@inline(never)
+func blackHole(_ value: Int) {
+    benchmarkSink.store(UInt64(bitPattern: Int64(value)), ordering: .relaxed)
+}
+
+@inline(never)
+func blackHole<T: AnyObject>(_ value: T) {
+    benchmarkSink.store(UInt64(UInt(bitPattern: ObjectIdentifier(value).hashValue)), ordering: .relaxed)
 }
 
 /// Runs `body` (which performs `operations` operations) several times and returns the
