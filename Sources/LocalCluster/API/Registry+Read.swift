@@ -42,11 +42,15 @@ extension Registry {
                 "v": "meta.k8s.io/v1", "r": .string(resource), "rv": .int(revision),
                 "ns": .string(after.namespace), "n": .string(after.name),
             ]
+            // base64url without padding (as etcd3 EncodeContinue), safe in a query string.
             return Data(json.encoded()).base64EncodedString()
+                .replacing("+", with: "-").replacing("/", with: "_").replacing("=", with: "")
         }
 
         static func decode(_ text: String, resource: ResourceType) throws(APIStatus) -> ContinueToken {
-            guard let data = Data(base64Encoded: text) else {
+            var standard = text.replacing("-", with: "+").replacing("_", with: "/")
+            standard += String(repeating: "=", count: (4 - standard.utf8.count % 4) % 4)
+            guard let data = Data(base64Encoded: standard) else {
                 throw APIStatus.badRequest("continue key is not valid: illegal base64 data")
             }
             let json: JSONValue

@@ -153,4 +153,13 @@ public struct RequestRecord: Sendable, Equatable {
     public var status: Int?
     /// The fault rule that fired on this request, if any.
     public var fault: FaultHandle?
+
+    public init(method: String, path: String, query: String, verb: RequestVerb?, status: Int?, fault: FaultHandle?) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.verb = verb
+        self.status = status
+        self.fault = fault
+    }
 }
