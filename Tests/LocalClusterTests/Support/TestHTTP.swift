@@ -51,7 +51,7 @@ struct TestClient: Sendable {
 
     func request(
         _ method: HTTPMethod, _ path: String, json: JSONValue? = nil, body: [UInt8]? = nil,
-        contentType: String? = nil, headers: [(String, String)] = []
+        contentType: String? = nil, headers: [(String, String)] = [], timeout: TimeAmount = .seconds(30)
     ) async throws -> TestResponse {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
@@ -62,7 +62,7 @@ struct TestClient: Sendable {
             request.body = .bytes(ByteBuffer(bytes: bytes))
             request.headers.add(name: "Content-Type", value: contentType ?? "application/json")
         }
-        let response = try await client.execute(request, timeout: .seconds(30))
+        let response = try await client.execute(request, timeout: timeout)
         var collected = try await response.body.collect(upTo: 64 * 1024 * 1024)
         let data = collected.readBytes(length: collected.readableBytes) ?? []
         return TestResponse(status: Int(response.status.code), headers: response.headers, body: data)
