@@ -1,6 +1,6 @@
 // LocalCluster: an in-process Kubernetes API server with the PV binder, for tests and `demo`.
 //
-// See README.md in this folder for what is emulated and what is not.
+// See LocalCluster.docc/LocalCluster.md for what is emulated and what is not.
 
 import Logging
 import Synchronization

@@ -32,15 +32,17 @@ struct JSONTests {
 
 @Suite("Quantity")
 struct QuantityTests {
+    func quantity(_ text: String) throws -> Quantity { try #require(Quantity(parsing: text), "\(text)") }
+
     @Test func equalQuantitiesCompareEqualWhateverTheirSuffix() throws {
-        let gibibyte = try #require(Quantity(parsing: "1Gi"))
-        #expect(Quantity(parsing: "1024Mi") == gibibyte)
-        #expect(Quantity(parsing: "1073741824") == gibibyte)
-        #expect(Quantity(parsing: "1048576Ki") == gibibyte)
-        #expect(try #require(Quantity(parsing: "1G")) < gibibyte)
-        #expect(try #require(Quantity(parsing: "1.5Gi")) == Quantity(parsing: "1536Mi"))
-        #expect(try #require(Quantity(parsing: "500m")) < Quantity(parsing: "1")!)
-        #expect(Quantity(parsing: "1e3") == Quantity(parsing: "1k"))
+        let gibibyte = try quantity("1Gi")
+        #expect(try quantity("1024Mi") == gibibyte)
+        #expect(try quantity("1073741824") == gibibyte)
+        #expect(try quantity("1048576Ki") == gibibyte)
+        #expect(try quantity("1G") < gibibyte)
+        #expect(try quantity("1.5Gi") == quantity("1536Mi"))
+        #expect(try quantity("500m") < quantity("1"))
+        #expect(try quantity("1e3") == quantity("1k"))
     }
 
     @Test func invalidTextDoesNotParse() {

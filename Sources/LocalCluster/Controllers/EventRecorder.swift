@@ -24,6 +24,9 @@ final class EventRecorder: Sendable {
         var count: Int64
     }
 
+    /// Repeats remembered at most (bounded memory in a long-running demo).
+    static let recordLimit = 10_000
+
     let registry: Registry
     let component: String
     let repeatInterval: Duration
@@ -54,6 +57,11 @@ final class EventRecorder: Sendable {
                 record.count += 1
                 state.records[key] = record
                 return .bump(record)
+            }
+            if state.records.count >= Self.recordLimit {
+                // Forget the oldest half: a forgotten event is recorded anew, never lost.
+                let oldest = state.records.sorted { $0.value.lastEmitted < $1.value.lastEmitted }.prefix(Self.recordLimit / 2)
+                for (key, _) in oldest { state.records.removeValue(forKey: key) }
             }
             state.sequence += 1
             let nanos = now.seconds * 1_000_000_000 + now.microseconds * 1_000 + state.sequence

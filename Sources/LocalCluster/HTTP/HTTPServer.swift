@@ -130,6 +130,10 @@ final class HTTPServer: Sendable {
         let request = HTTPRequest(method: head.method.rawValue, path: path, rawQuery: rawQuery,
                                   query: Router.parseQuery(rawQuery), headers: headers, body: body, bodyTooLarge: tooLarge)
         let (reply, verb, fault) = await handler.handle(request)
+        logger.trace("LocalCluster request", metadata: [
+            "method": "\(request.method)", "path": "\(path)", "query": "\(rawQuery)",
+            "fault": "\(fault.map { String($0.id) } ?? "-")",
+        ])
         var record = RequestRecord(method: request.method, path: path, query: rawQuery, verb: verb, status: nil, fault: fault)
         let keepAlive = head.isKeepAlive
         switch reply {
