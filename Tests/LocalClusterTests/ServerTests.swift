@@ -104,6 +104,11 @@ struct ServerTests {
             #expect(try await client.request(.GET, Fixtures.pvcPath() + "?labelSelector=a%20in%20(").status == 400)
             #expect(try await client.request(.GET, Fixtures.pvcPath() + "?fieldSelector=spec.volumeName%3Dx").status == 400)
             #expect(try await client.request(.GET, Fixtures.pvcPath("default", "x") + "?resourceVersion=abc").status == 400)
+            #expect(try await client.request(.POST, Fixtures.pvcPath(), body: Array("{\"a\":1e400}".utf8)).status == 400)
+            let endless = try await RawHTTP.get(port: cluster.port, Fixtures.pvcPath() + "?watch=true&timeoutSeconds=9223372036854775807") {
+                $0.firstRange(of: Array("\r\n\r\n".utf8)) != nil
+            }
+            #expect(endless.head.hasPrefix("HTTP/1.1 200"))
             #expect(cluster.list(.persistentVolumeClaims).isEmpty)
         }
     }

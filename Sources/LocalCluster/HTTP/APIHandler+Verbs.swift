@@ -124,7 +124,8 @@ extension APIHandler {
         }
         let timeout: Duration
         if let seconds = options.timeoutSeconds, seconds > 0 {
-            timeout = .seconds(seconds)
+            // Capped at ten years so the sleep's nanosecond count cannot overflow.
+            timeout = .seconds(min(seconds, 315_360_000))
         } else {
             timeout = jitter(configuration.defaultWatchTimeout)
         }
