@@ -44,8 +44,7 @@ final class RingStorage: @unchecked Sendable {
         }
 
         // About one point per bucket: bits = ceil(log2(points)), at least 1.
-        var bits: UInt64 = 1
-        while (1 << bits) < count && bits < 24 { bits += 1 }
+        let bits = UInt64(PointSort.bucketBits(forPointCount: count))
         bucketShift = 64 - bits
         bucketCount = 1 << Int(bits)
         buckets = LargeAllocation.allocate(UInt32.self, count: bucketCount + 1)

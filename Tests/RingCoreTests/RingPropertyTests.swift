@@ -120,17 +120,19 @@ struct RingPropertyTests {
         #expect(owners == [1, 3])
     }
 
-    @Test("the radix sort is a stable sort by point")
-    func pointSort_isStable() {
+    @Test("the point sort orders by point, then by the tie key")
+    func pointSort_ordersByPointThenTieKey() {
         var rng = SeededGenerator(seed: 5)
         for count in [0, 1, 2, 10, 1000, 70_000] {
-            // Few distinct values so there are many ties; some CRC-like (low half zero).
+            // Few distinct values so there are many ties and some big buckets; some
+            // CRC-like (low half zero).
             var points = (0..<count).map { _ in rng.next() % 50 == 0 ? (rng.next() % 64) << 32 : rng.next() % 200 << 40 }
-            var owners = (0..<count).map { UInt32($0) }
-            let expected = zip(points, owners).sorted { ($0.0, $0.1) < ($1.0, $1.1) }
-            PointSort.sort(points: &points, owners: &owners)
+            var owners = (0..<count).map { _ in UInt32(rng.next() % 1000) }
+            let tie: (UInt32) -> UInt32 = { 999 - $0 }
+            let expected = zip(points, owners).sorted { ($0.0, tie($0.1)) < ($1.0, tie($1.1)) }
+            PointSort.sort(points: &points, owners: &owners, tieKey: tie)
             #expect(points == expected.map(\.0), "count \(count)")
-            #expect(owners == expected.map(\.1), "count \(count): not stable")
+            #expect(owners == expected.map(\.1), "count \(count): ties out of order")
         }
     }
 
