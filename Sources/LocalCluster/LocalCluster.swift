@@ -26,10 +26,11 @@ public enum LocalClusterError: Error, Sendable, CustomStringConvertible {
 ///
 /// ```swift
 /// let cluster = try await LocalCluster.start()
-/// defer { Task { await cluster.shutdown() } }
 /// let kubeconfig = cluster.kubeconfigYAML()
 /// _ = try cluster.create(["apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
 ///                         "metadata": ["name": "nfs"], "provisioner": "example.com/nfs"])
+/// // ... run the client under test against `kubeconfig` ...
+/// await cluster.shutdown()
 /// ```
 ///
 /// Objects written through the direct API below go through the same decoding, validation,
@@ -90,7 +91,7 @@ public final class LocalCluster: Sendable {
                                       logger: configuration.logger)
         let cluster = LocalCluster(configuration: configuration, store: store, registry: registry, handler: handler,
                                    server: server, controller: controller)
-        // Owned tasks: cancelled and awaited by shutdown().
+        // Owned tasks, awaited by shutdown(): the server first, then the controllers.
         var tasks = [Task { await server.run() }]
         if configuration.runsControllers {
             tasks.append(Task { await controller.run() })
@@ -106,8 +107,10 @@ public final class LocalCluster: Sendable {
             return tasks
         }
         store.finishAll()
+        // The accept loop ends by itself once the listener and the connections are closed
+        // (see HTTPServer.run); only the controllers are cancelled.
         await server.close()
-        for task in tasks { task.cancel() }
+        for task in tasks.dropFirst() { task.cancel() }
         for task in tasks { await task.value }
     }
 

@@ -165,6 +165,35 @@ struct ServerTests {
         await #expect(throws: (any Error).self) { _ = try await client.request(.GET, "/version", timeout: .seconds(1)) }
     }
 
+    /// Regression: connections accepted while shutting down were dropped unconsumed, and NIO
+    /// trapped ("Deinited NIOAsyncWriter without calling finish()").
+    @Test func shutdown_duringAConnectionStormClosesEveryAcceptedConnection() async throws {
+        for _ in 0..<10 {
+            let cluster = try await Fixtures.cluster()
+            let port = cluster.port
+            let answered = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<40 {
+                    group.addTask {
+                        do {
+                            let raw = try await RawHTTP.get(port: port, "/version", timeout: .seconds(5))
+                            return raw.head.hasPrefix("HTTP/1.1 200")
+                        } catch {
+                            return false  // refused or reset by the shutdown: expected
+                        }
+                    }
+                }
+                group.addTask {
+                    await cluster.shutdown()
+                    return false
+                }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            // Shutdown completed (no trap, no hang) and nothing listens any more.
+            #expect(answered <= 40)
+            await #expect(throws: (any Error).self) { _ = try await RawHTTP.get(port: port, "/version", timeout: .seconds(2)) }
+        }
+    }
+
     @Test func directAPI_sharesRevisionsValidationAndWatchesWithHTTP() async throws {
         try await Fixtures.withCluster { cluster, client in
             let watch = WatchReader.start(client, Fixtures.pvcPath() + "?watch=true&timeoutSeconds=10")

@@ -11,23 +11,63 @@ import Synchronization
 
 typealias HTTPConnection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
+/// Every accepted connection, and whether the server is closing. One lock for both: a
+/// connection is either closed by `closeAll()` or refused when it registers.
+final class ConnectionRegistry: Sendable {
+    let state = Mutex<(open: [ObjectIdentifier: any Channel], closing: Bool)>(([:], false))
+
+    /// Registers a new connection; false when the server is closing.
+    func register(_ channel: any Channel) -> Bool {
+        let id = ObjectIdentifier(channel)
+        let accepted = state.withLock { state in
+            if !state.closing { state.open[id] = channel }
+            return !state.closing
+        }
+        if accepted {
+            channel.closeFuture.whenComplete { _ in _ = self.state.withLock { $0.open.removeValue(forKey: id) } }
+        }
+        return accepted
+    }
+
+    var isClosing: Bool { state.withLock { $0.closing } }
+
+    func closeAll() {
+        let open = state.withLock { state in
+            state.closing = true
+            return Array(state.open.values)
+        }
+        for channel in open { channel.close(promise: nil) }
+    }
+}
+
 final class HTTPServer: Sendable {
     let handler: APIHandler
-    let listener: NIOAsyncChannel<HTTPConnection, Never>
-    let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    let listener: NIOAsyncChannel<any Channel, Never>
+    let connections: ConnectionRegistry
+    let sslContext: NIOSSLContext?
     let logger: Logger
 
     /// The bound port.
     let port: Int
 
-    private init(handler: APIHandler, listener: NIOAsyncChannel<HTTPConnection, Never>, port: Int, logger: Logger) {
+    private init(handler: APIHandler, listener: NIOAsyncChannel<any Channel, Never>, connections: ConnectionRegistry,
+                 sslContext: NIOSSLContext?, port: Int, logger: Logger)
+    {
         self.handler = handler
         self.listener = listener
+        self.connections = connections
+        self.sslContext = sslContext
         self.port = port
         self.logger = logger
     }
 
     /// Binds the listening socket (fast: no I/O beyond bind/listen).
+    ///
+    /// Accepted connections come out of the listener as plain channels that do not read yet
+    /// (autoRead off); `serve` builds their HTTP pipeline and async wrapper and then starts
+    /// reading. An async channel made in the accept initializer could be dropped unconsumed
+    /// when the listener closes at the same moment, and NIO traps on such a writer ("Deinited
+    /// NIOAsyncWriter without calling finish()"); a plain channel is just closed.
     static func bind(configuration: LocalClusterConfiguration, handler: APIHandler) async throws -> HTTPServer {
         let sslContext: NIOSSLContext?
         if let tls = configuration.tls {
@@ -37,33 +77,34 @@ final class HTTPServer: Sendable {
         } else {
             sslContext = nil
         }
+        let connections = ConnectionRegistry()
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.autoRead, value: false)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let sslContext {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
-                    }
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    return try HTTPConnection(wrappingChannelSynchronously: channel)
+                    guard connections.register(channel) else { throw ChannelError.ioOnClosedChannel }
+                    return channel
                 }
             }
         guard let port = listener.channel.localAddress?.port else {
             try await listener.channel.close()
             throw LocalClusterError.bindFailed(host: configuration.host, port: configuration.port, reason: "no local port after bind")
         }
-        return HTTPServer(handler: handler, listener: listener, port: port, logger: configuration.logger)
+        return HTTPServer(handler: handler, listener: listener, connections: connections, sslContext: sslContext,
+                          port: port, logger: configuration.logger)
     }
 
-    /// Accepts connections until the listener closes (or the task is cancelled).
+    /// Accepts connections until the listener closes (shutdown closes it and every
+    /// connection, so this returns once their tasks have ended).
     func run() async {
         do {
             try await listener.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in inbound {
-                        group.addTask { await self.serve(connection) }
+                    for try await channel in inbound {
+                        group.addTask { await self.serve(channel) }
                     }
                 }
             }
@@ -74,8 +115,7 @@ final class HTTPServer: Sendable {
 
     /// Closes the listener and every open connection.
     func close() async {
-        let open = connections.withLock { Array($0.values) }
-        for channel in open { channel.close(promise: nil) }
+        connections.closeAll()
         do {
             try await listener.channel.close()
         } catch {
@@ -83,11 +123,29 @@ final class HTTPServer: Sendable {
         }
     }
 
-    func serve(_ connection: HTTPConnection) async {
-        let channel = connection.channel
-        let id = ObjectIdentifier(channel)
-        connections.withLock { $0[id] = channel }
-        defer { _ = connections.withLock { $0.removeValue(forKey: id) } }
+    /// Builds the connection's pipeline, wraps it for async use and starts reading.
+    func wrap(_ channel: any Channel) async throws -> HTTPConnection {
+        let sslContext = self.sslContext
+        return try await channel.eventLoop.submit {
+            if let sslContext {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+            }
+            try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+            let connection = try HTTPConnection(wrappingChannelSynchronously: channel)
+            try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+            return connection
+        }.get()
+    }
+
+    func serve(_ channel: any Channel) async {
+        let connection: HTTPConnection
+        do {
+            guard !connections.isClosing else { throw ChannelError.ioOnClosedChannel }
+            connection = try await wrap(channel)
+        } catch {
+            channel.close(promise: nil)
+            return
+        }
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var head: HTTPRequestHead?

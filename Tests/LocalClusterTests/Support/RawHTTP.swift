@@ -56,12 +56,14 @@ enum RawHTTP {
     static func exchange(port: Int, _ request: String, timeout: Duration = .seconds(10),
                          until done: @escaping @Sendable ([UInt8]) -> Bool) async throws -> RawExchange
     {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+        // Connect first, wrap afterwards: an async channel made in the initializer of a
+        // connection that then fails is dropped with its writer unfinished (a NIO trap). The
+        // server sends nothing before the request, so no bytes can be missed.
+        let connected = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port).get()
+        let channel = try await connected.eventLoop.submit {
+            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: connected)
+        }.get()
         return try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(string: request))
             return try await withThrowingTaskGroup(of: RawExchange?.self) { group in
