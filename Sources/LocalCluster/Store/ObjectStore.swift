@@ -1,0 +1,276 @@
+// The object store: one global revision counter, the objects, a bounded history, the watch
+// subscribers. Everything that writes goes through `write`, under one lock, so revisions
+// are assigned in order and every subscriber sees events in revision order.
+//
+// It models etcd as the apiserver sees it: `resourceVersion` is the global mod revision
+// (CONV api-conventions "resourceVersion"), a no-op write keeps the revision and emits no
+// event (AS storage/etcd3/store.go GuaranteedUpdate), the history is compacted (etcd keeps
+// ~5 min; here a number of events).
+
+import Synchronization
+
+/// Thrown inside a store write to abort it with an API error.
+typealias StoreResult<T> = Result<T, APIStatus>
+
+final class ObjectStore: Sendable {
+    /// What a write decided after seeing the current object.
+    enum Decision {
+        /// Write nothing; answer with this object.
+        case keep(JSONValue)
+        /// Store this object (its resourceVersion is replaced by the new revision).
+        case put(JSONValue)
+        /// Remove the object.
+        case delete
+    }
+
+    /// What a write did.
+    enum Outcome {
+        /// Nothing was written (no-op or `keep`); the current object.
+        case unchanged(JSONValue)
+        /// The stored object with its new resourceVersion (or what would be stored, in a dry run).
+        case written(JSONValue)
+        /// The removed object, its resourceVersion set to the deletion revision.
+        case deleted(JSONValue)
+
+        var object: JSONValue {
+            switch self {
+            case .unchanged(let o), .written(let o), .deleted(let o): o
+            }
+        }
+    }
+
+    struct Subscription {
+        var filter: ObjectFilter
+        /// Only events with a revision above this one are delivered.
+        var minRevision: Int64
+        var continuation: AsyncStream<WatchSignal>.Continuation
+    }
+
+    struct State {
+        var revision: Int64
+        var objects: [ResourceType: [ObjectKey: JSONValue]] = [:]
+        var history: [HistoryEntry] = []
+        /// Every change at or below this revision has been dropped from the history.
+        var compactedRevision: Int64
+        var subscriptions: [Int: Subscription] = [:]
+        var listeners: [Int: (Set<ResourceType>?, AsyncStream<Int64>.Continuation)] = [:]
+        var nextID = 1
+    }
+
+    let state: Mutex<State>
+    let historyLimit: Int
+
+    init(historyLimit: Int, initialRevision: Int64 = 1) {
+        self.historyLimit = max(1, historyLimit)
+        state = Mutex(State(revision: initialRevision, compactedRevision: initialRevision))
+    }
+
+    var currentRevision: Int64 { state.withLock { $0.revision } }
+    var compactedRevision: Int64 { state.withLock { $0.compactedRevision } }
+
+    func object(_ resource: ResourceType, _ key: ObjectKey) -> JSONValue? {
+        state.withLock { $0.objects[resource]?[key] }
+    }
+
+    /// All objects of a resource, in key order, with the revision they were read at.
+    func snapshot(_ resource: ResourceType) -> (revision: Int64, objects: [(ObjectKey, JSONValue)]) {
+        state.withLock { state in
+            let objects = (state.objects[resource] ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            return (state.revision, objects)
+        }
+    }
+
+    // MARK: Writes
+
+    /// Runs `decide` on the current object under the store lock and applies its decision.
+    ///
+    /// Guarantees: revisions are strictly increasing and gap-free across all resources; an
+    /// object equal to the stored one is not written (no revision, no event); subscribers get
+    /// the event before the lock is released, so their streams are in revision order.
+    func write(
+        _ resource: ResourceType, _ key: ObjectKey, dryRun: Bool,
+        _ decide: (JSONValue?) throws(APIStatus) -> Decision
+    ) throws(APIStatus) -> Outcome {
+        let result: StoreResult<(Outcome, [AsyncStream<Int64>.Continuation], Int64)> = state.withLock { state in
+            let current = state.objects[resource]?[key]
+            let decision: Decision
+            do throws(APIStatus) {
+                decision = try decide(current)
+            } catch {
+                return .failure(error)
+            }
+            switch decision {
+            case .keep(let object):
+                return .success((.unchanged(object), [], state.revision))
+            case .put(var object):
+                if let current, let currentRevision = current.resourceVersionNumber,
+                    object.withResourceVersion(currentRevision) == current
+                {
+                    return .success((.unchanged(current), [], state.revision))
+                }
+                if dryRun {
+                    if let currentRevision = current?.resourceVersionNumber {
+                        object = object.withResourceVersion(currentRevision)
+                    }
+                    return .success((.written(object), [], state.revision))
+                }
+                state.revision += 1
+                object = object.withResourceVersion(state.revision)
+                state.objects[resource, default: [:]][key] = object
+                let entry = HistoryEntry(revision: state.revision, resource: resource, key: key,
+                                         type: current == nil ? .added : .modified, object: object, previous: current)
+                let listeners = Self.record(entry, in: &state, historyLimit: historyLimit)
+                return .success((.written(object), listeners, state.revision))
+            case .delete:
+                guard let current else {
+                    return .failure(.notFound(resource: resource.info.plural, group: resource.info.group, name: key.name))
+                }
+                if dryRun { return .success((.deleted(current), [], state.revision)) }
+                state.revision += 1
+                let last = current.withResourceVersion(state.revision)
+                state.objects[resource]?[key] = nil
+                let entry = HistoryEntry(revision: state.revision, resource: resource, key: key,
+                                         type: .deleted, object: last, previous: current)
+                let listeners = Self.record(entry, in: &state, historyLimit: historyLimit)
+                return .success((.deleted(last), listeners, state.revision))
+            }
+        }
+        switch result {
+        case .failure(let error):
+            throw error
+        case .success(let (outcome, listeners, revision)):
+            for listener in listeners { listener.yield(revision) }
+            return outcome
+        }
+    }
+
+    /// Appends to the history (compacting past the limit) and fans the change out to
+    /// subscribers. Returns the change listeners to notify once the lock is released.
+    static func record(_ entry: HistoryEntry, in state: inout State, historyLimit: Int) -> [AsyncStream<Int64>.Continuation] {
+        state.history.append(entry)
+        if state.history.count > historyLimit + historyLimit / 4 {
+            let drop = state.history.count - historyLimit
+            state.compactedRevision = state.history[drop - 1].revision
+            state.history.removeFirst(drop)
+        }
+        var overflowed: [Int] = []
+        for (id, subscription) in state.subscriptions where subscription.filter.resource == entry.resource {
+            guard entry.revision > subscription.minRevision,
+                let event = Self.event(for: entry, filter: subscription.filter)
+            else { continue }
+            if case .dropped = subscription.continuation.yield(.event(event)) {
+                // A watcher that cannot keep up is closed, as the apiserver's cacher does
+                // (cache_watcher.go: "Forcing watcher close due to unresponsiveness").
+                overflowed.append(id)
+            }
+        }
+        for id in overflowed {
+            state.subscriptions.removeValue(forKey: id)?.continuation.finish()
+        }
+        return state.listeners.values.compactMap { resources, continuation in
+            resources.map { $0.contains(entry.resource) } ?? true ? continuation : nil
+        }
+    }
+
+    /// The event a subscriber with `filter` sees for a change, if any. An object that stops
+    /// matching the selector is seen as DELETED (its previous state at the change's revision);
+    /// one that starts matching as ADDED (AS storage/cacher/cache_watcher.go convertToWatchEvent).
+    static func event(for entry: HistoryEntry, filter: ObjectFilter) -> WatchEvent? {
+        let newMatches = entry.type != .deleted && filter.matches(entry.object)
+        let oldMatches = entry.previous.map(filter.matches) ?? false
+        switch entry.type {
+        case .deleted:
+            return filter.matches(entry.object) ? WatchEvent(type: .deleted, object: entry.object) : nil
+        case .added, .modified:
+            switch (oldMatches, newMatches) {
+            case (true, true): return WatchEvent(type: .modified, object: entry.object)
+            case (false, true): return WatchEvent(type: .added, object: entry.object)
+            case (true, false):
+                guard let previous = entry.previous else { return nil }
+                return WatchEvent(type: .deleted, object: previous.withResourceVersion(entry.revision))
+            case (false, false): return nil
+            }
+        }
+    }
+
+    // MARK: History
+
+    /// Drops the whole history: every watch or exact list from an older revision gets 410.
+    func compact() {
+        state.withLock { state in
+            state.compactedRevision = state.revision
+            state.history.removeAll()
+        }
+    }
+
+    /// The objects of `filter.resource` as they were at `revision`, rebuilt by undoing newer
+    /// history entries; nil when that revision has been compacted.
+    func objects(matching filter: ObjectFilter, at revision: Int64?) -> (revision: Int64, objects: [(ObjectKey, JSONValue)])? {
+        state.withLock { state in
+            var objects = state.objects[filter.resource] ?? [:]
+            let at = revision ?? state.revision
+            if at < state.revision {
+                guard at >= state.compactedRevision else { return nil }
+                for entry in state.history.reversed() {
+                    guard entry.revision > at else { break }
+                    guard entry.resource == filter.resource else { continue }
+                    switch entry.type {
+                    case .added: objects[entry.key] = nil
+                    case .modified, .deleted: objects[entry.key] = entry.previous
+                    }
+                }
+            }
+            let selected = objects.filter { filter.matches($0.value) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            return (min(at, state.revision), selected)
+        }
+    }
+
+    // MARK: Change listeners
+
+    /// A stream of revisions after writes to `resources` (nil = any). It holds only the latest
+    /// revision, so a slow reader sees coalesced notifications, never an unbounded backlog.
+    func changes(of resources: Set<ResourceType>?) -> AsyncStream<Int64> {
+        let (stream, continuation) = AsyncStream<Int64>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let id = state.withLock { state in
+            let id = state.nextID
+            state.nextID += 1
+            state.listeners[id] = (resources, continuation)
+            return id
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.listeners.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// Waits until the revision reaches `target` or `timeout` passes. Returns whether it did.
+    func waitForRevision(_ target: Int64, timeout: Duration) async -> Bool {
+        let stream = changes(of: nil)
+        if currentRevision >= target { return true }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await revision in stream where revision >= target { return true }
+                return false
+            }
+            group.addTask {
+                do { try await Task.sleep(for: timeout) } catch { return false }
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first || self.currentRevision >= target
+        }
+    }
+
+    /// Ends every change stream and watch (on shutdown).
+    func finishAll() {
+        let (subscriptions, listeners) = state.withLock { state in
+            let result = (Array(state.subscriptions.values), Array(state.listeners.values))
+            state.subscriptions.removeAll()
+            state.listeners.removeAll()
+            return result
+        }
+        for subscription in subscriptions { subscription.continuation.finish() }
+        for (_, continuation) in listeners { continuation.finish() }
+    }
+}
