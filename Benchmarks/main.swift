@@ -1,2 +1,38 @@
-import RingCore
-print("benchmarks: todo")
+// `swift run -c release Benchmarks [lookup|hash|build|memory|remap|balance ...] [--json] [--quick]`
+//
+// Prints readable tables (Markdown) as each completes, or one JSON document with --json.
+// No argument runs everything (about two minutes on the 2-core machines here).
+import Foundation
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let known = ["lookup", "hash", "build", "memory", "remap", "balance"]
+let json = arguments.contains("--json")
+let quick = arguments.contains("--quick")
+let selected = arguments.filter { !$0.hasPrefix("--") }
+if arguments.contains("--help") || arguments.contains("-h") {
+    print("usage: swift run -c release Benchmarks [\(known.joined(separator: "|")) ...] [--json] [--quick]")
+    exit(0)
+}
+if let unknown = selected.first(where: { !known.contains($0) }) {
+    FileHandle.standardError.write(Data("Benchmarks: unknown benchmark \"\(unknown)\"; choose from \(known.joined(separator: ", "))\n".utf8))
+    exit(2)
+}
+#if DEBUG
+FileHandle.standardError.write(Data("Benchmarks: this is a debug build; figures are meaningless. Use `swift run -c release Benchmarks`.\n".utf8))
+#endif
+let wanted = selected.isEmpty ? known : selected
+let reporter = Reporter(json: json)
+let cores = ProcessInfo.processInfo.activeProcessorCount
+if !json { print("# nfs-cluster-provisioner ring benchmarks\n\n\(cores) cores, \(ProcessInfo.processInfo.operatingSystemVersionString)\n") }
+for name in wanted {
+    switch name {
+    case "lookup": LookupBenchmarks.run(reporter, quick: quick)
+    case "hash": LookupBenchmarks.runHashes(reporter, quick: quick)
+    case "build": RingShapeBenchmarks.build(reporter, quick: quick)
+    case "memory": RingShapeBenchmarks.memory(reporter)
+    case "remap": RingShapeBenchmarks.remap(reporter, quick: quick)
+    case "balance": RingShapeBenchmarks.balance(reporter, quick: quick)
+    default: break
+    }
+}
+reporter.finish(machine: ["cores": cores, "os": ProcessInfo.processInfo.operatingSystemVersionString])

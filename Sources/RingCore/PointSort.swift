@@ -1,63 +1,88 @@
-/// A stable LSD radix sort of (point, owner) pairs by point, used to build rings.
+/// Sorting a ring's points for its build.
 ///
-/// Why not `sort(by:)`: a ring of 1000 members has 255,000 points and must build in well
-/// under 50 ms; comparison sorts of 64-bit keys with a payload spend most of that on
-/// comparisons and moves. Four 16-bit passes are linear, and passes whose digit is the same
-/// for every point (the low 32 bits of CRC-32 points, which are zero) are skipped.
-/// Stability is what the tie rules rely on: among equal points the input order survives.
+/// Why not a comparison sort of all points: a ring of 1000 members has 255,000 points and
+/// must build in well under 50 ms. The ring's lookup index already splits the 64-bit space
+/// into about one bucket per point by the top bits, so the sort is a counting sort into
+/// those buckets (one histogram pass, one scatter pass) followed by sorting each bucket,
+/// which holds one or two points for XXH3. CRC-32 points cluster (the labels of one member
+/// are linear images of each other), so its buckets vary more; small buckets use insertion
+/// sort, the rare large ones the standard library's sort.
+///
+/// Ties (equal points) are ordered by a caller-given tie key, so the result is the same
+/// whatever the sort's stability.
 enum PointSort {
-    /// Sorts `points` ascending, permuting `owners` alongside; stable.
-    static func sort(points: inout [UInt64], owners: inout [UInt32]) {
+    /// The number of top bits that index buckets for `count` points: about one point per
+    /// bucket, at least 1 bit, at most 24.
+    static func bucketBits(forPointCount count: Int) -> Int {
+        var bits = 1
+        while (1 << bits) < count && bits < 24 { bits += 1 }
+        return bits
+    }
+
+    /// Sorts `points` ascending, permuting `owners` alongside; equal points are ordered by
+    /// ascending `tieKey(owner)`.
+    static func sort(points: inout [UInt64], owners: inout [UInt32], tieKey: (UInt32) -> UInt32) {
         let n = points.count
         precondition(owners.count == n, "points and owners must have the same length")
         if n < 2 { return }
-        var srcP = points, srcO = owners
-        var dstP = [UInt64](repeating: 0, count: n)
-        var dstO = [UInt32](repeating: 0, count: n)
-        var counts = [Int](repeating: 0, count: 1 << 16)
-        var shift: UInt64 = 0
-        while shift < 64 {
-            for i in 0..<counts.count { counts[i] = 0 }
-            srcP.withUnsafeBufferPointer { sp in
-                counts.withUnsafeMutableBufferPointer { c in
-                    for p in sp { c[Int((p >> shift) & 0xFFFF)] += 1 }
-                }
-            }
-            // A pass where every point has the same digit would not move anything.
-            let first = Int((srcP[0] >> shift) & 0xFFFF)
-            if counts[first] == n {
-                shift += 16
-                continue
-            }
-            var total = 0
-            for i in 0..<counts.count {
-                let c = counts[i]
-                counts[i] = total
-                total += c
-            }
-            srcP.withUnsafeBufferPointer { sp in
-                srcO.withUnsafeBufferPointer { so in
-                    dstP.withUnsafeMutableBufferPointer { dp in
-                        dstO.withUnsafeMutableBufferPointer { dO in
-                            counts.withUnsafeMutableBufferPointer { c in
+        let bits = bucketBits(forPointCount: n)
+        let shift = UInt64(64 - bits)
+        var starts = [Int](repeating: 0, count: (1 << bits) + 1)
+        var sortedPoints = [UInt64](repeating: 0, count: n)
+        var sortedOwners = [UInt32](repeating: 0, count: n)
+        points.withUnsafeBufferPointer { p in
+            owners.withUnsafeBufferPointer { o in
+                starts.withUnsafeMutableBufferPointer { s in
+                    for x in p { s[Int(x >> shift) + 1] += 1 }
+                    for b in 1..<s.count { s[b] += s[b - 1] }
+                    var next = Array(s.dropLast())
+                    sortedPoints.withUnsafeMutableBufferPointer { sp in
+                        sortedOwners.withUnsafeMutableBufferPointer { so in
+                            next.withUnsafeMutableBufferPointer { nx in
                                 for i in 0..<n {
-                                    let p = sp[i]
-                                    let d = Int((p >> shift) & 0xFFFF)
-                                    let at = c[d]
-                                    c[d] = at + 1
-                                    dp[at] = p
-                                    dO[at] = so[i]
+                                    let b = Int(p[i] >> shift)
+                                    let at = nx[b]
+                                    nx[b] = at + 1
+                                    sp[at] = p[i]
+                                    so[at] = o[i]
                                 }
+                            }
+                            for b in 0..<(s.count - 1) where s[b + 1] - s[b] > 1 {
+                                sortBucket(sp, so, from: s[b], to: s[b + 1], tieKey: tieKey)
                             }
                         }
                     }
                 }
             }
-            swap(&srcP, &dstP)
-            swap(&srcO, &dstO)
-            shift += 16
         }
-        points = srcP
-        owners = srcO
+        points = sortedPoints
+        owners = sortedOwners
+    }
+
+    private static func sortBucket(_ p: UnsafeMutableBufferPointer<UInt64>, _ o: UnsafeMutableBufferPointer<UInt32>,
+                                   from: Int, to: Int, tieKey: (UInt32) -> UInt32) {
+        @inline(__always) func less(_ a: (UInt64, UInt32), _ b: (UInt64, UInt32)) -> Bool {
+            a.0 != b.0 ? a.0 < b.0 : tieKey(a.1) < tieKey(b.1)
+        }
+        if to - from <= 32 {
+            for i in (from + 1)..<to {
+                let item = (p[i], o[i])
+                var j = i
+                while j > from && less(item, (p[j - 1], o[j - 1])) {
+                    p[j] = p[j - 1]
+                    o[j] = o[j - 1]
+                    j -= 1
+                }
+                p[j] = item.0
+                o[j] = item.1
+            }
+        } else {
+            var pairs = (from..<to).map { (p[$0], o[$0]) }
+            pairs.sort(by: less)
+            for (k, pair) in pairs.enumerated() {
+                p[from + k] = pair.0
+                o[from + k] = pair.1
+            }
+        }
     }
 }

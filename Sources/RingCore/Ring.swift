@@ -125,6 +125,13 @@ public final class Ring: Sendable {
             return try snapshot.locateIndex(key)
         }
 
+        /// ``RingSnapshot/locateIndex(bytes:)`` on the newest snapshot.
+        @inline(__always)
+        public mutating func locateIndex(bytes: UnsafeRawBufferPointer) throws(RingError) -> Int {
+            refresh()
+            return try snapshot.locateIndex(bytes: bytes)
+        }
+
         /// ``RingSnapshot/locate(_:)`` on the newest snapshot.
         public mutating func locate(_ key: String) throws(RingError) -> Member {
             refresh()

@@ -22,15 +22,17 @@ extension RingSnapshot {
         let s = storage
         guard s.pointCount > 0 else { throw .emptyRing }
         let position = withUTF8Bytes(of: key) { s.position(of: $0) }
-        return Int(s.owners[s.successor(of: position)])
+        return s.owner(s.successor(of: position))
     }
 
-    /// The member for a key given as raw bytes (any bytes, not only UTF-8).
+    /// The member for a key given as raw bytes (any bytes, not only UTF-8): the path for
+    /// callers that hold keys in their own buffers.
     /// - Complexity: as ``locate(_:)``.
+    @inline(__always)
     public func locateIndex(bytes: UnsafeRawBufferPointer) throws(RingError) -> Int {
         let s = storage
         guard s.pointCount > 0 else { throw .emptyRing }
-        return Int(s.owners[s.successor(of: s.position(of: bytes))])
+        return s.owner(s.successor(of: s.position(of: bytes)))
     }
 
     /// Up to `count` distinct members in ring order starting at the key's point: the
@@ -59,7 +61,7 @@ extension RingSnapshot {
         var seen = [Bool](repeating: false, count: s.members.count)
         var i = start
         for _ in 0..<s.pointCount {
-            let owner = Int(s.owners[i])
+            let owner = s.owner(i)
             if !seen[owner] {
                 seen[owner] = true
                 result.append(owner)

@@ -23,13 +23,13 @@ extension RingSnapshot {
         var counts = [Int](repeating: 0, count: s.members.count)
         let n = s.pointCount
         if n == 1 {
-            arcs[Int(s.owners[0])] = 1 << 64
-            counts[Int(s.owners[0])] = 1
+            arcs[s.owner(0)] = 1 << 64
+            counts[s.owner(0)] = 1
         } else if n > 1 {
-            var previous = s.points[n - 1]
+            var previous = s.point(n - 1)
             for j in 0..<n {
-                let p = s.points[j]
-                let owner = Int(s.owners[j])
+                let p = s.point(j)
+                let owner = s.owner(j)
                 arcs[owner] += UInt128(p &- previous)  // wraps for j == 0: 2^64 - last + first
                 counts[owner] += 1
                 previous = p
@@ -59,19 +59,19 @@ extension RingSnapshot {
         var previous: UInt64 = 0
         // Owners for positions in [0, min(first points)): successor of 0 in each ring.
         while i < a.pointCount || j < b.pointCount {
-            let pa = i < a.pointCount ? a.points[i] : UInt64.max
-            let pb = j < b.pointCount ? b.points[j] : UInt64.max
+            let pa = i < a.pointCount ? a.point(i) : UInt64.max
+            let pb = j < b.pointCount ? b.point(j) : UInt64.max
             let boundary = min(pa, pb)
-            let ownerA = Int(a.owners[i < a.pointCount ? i : 0])
-            let ownerB = bToA[Int(b.owners[j < b.pointCount ? j : 0])]
+            let ownerA = a.owner(i < a.pointCount ? i : 0)
+            let ownerB = bToA[b.owner(j < b.pointCount ? j : 0)]
             if ownerA != ownerB { moved += UInt128(boundary - previous) }
             previous = boundary
             if pa == boundary { i += 1 }
             if pb == boundary { j += 1 }
         }
         // The tail [previous, 2^64): both wrap to their first points.
-        let ownerA = Int(a.owners[0])
-        let ownerB = bToA[Int(b.owners[0])]
+        let ownerA = a.owner(0)
+        let ownerB = bToA[b.owner(0)]
         if ownerA != ownerB { moved += (UInt128(1) << 64) - UInt128(previous) }
         return Double(moved) / Double(sign: .plus, exponent: 64, significand: 1)
     }

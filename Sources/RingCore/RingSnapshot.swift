@@ -50,7 +50,6 @@ public struct RingSnapshot: Sendable {
 
         switch configuration.hash {
         case .crc32:
-            // List order; after the stable sort, the last of equal points wins.
             var digits = [UInt8](repeating: 0, count: 24)
             for (m, member) in members.enumerated() {
                 let labels = member.weight * vnodes
@@ -65,12 +64,13 @@ public struct RingSnapshot: Sendable {
                     }
                 }
             }
-            PointSort.sort(points: &points, owners: &owners)
+            // Equal points: the member later in the list wins (ties ordered by list index).
+            PointSort.sort(points: &points, owners: &owners, tieKey: { $0 })
             Self.dedupe(points: &points, owners: &owners, keepLast: true)
 
         case .xxh3:
-            // Members in name byte order; after the stable sort, the first of equal points
-            // (the smallest name) wins, independently of the list order.
+            // Placement must not depend on the list order; only tie-breaking could, so
+            // ties go to the smallest name.
             let rank = members.indices.sorted { members[$0].name.utf8.lexicographicallyPrecedes(members[$1].name.utf8) }
             for m in rank {
                 let member = members[m]
@@ -82,7 +82,10 @@ public struct RingSnapshot: Sendable {
                     }
                 }
             }
-            PointSort.sort(points: &points, owners: &owners)
+            // Equal points: the smallest name wins (ties ordered by name rank).
+            var rankOf = [UInt32](repeating: 0, count: members.count)
+            for (r, m) in rank.enumerated() { rankOf[m] = UInt32(r) }
+            PointSort.sort(points: &points, owners: &owners, tieKey: { rankOf[Int($0)] })
             Self.dedupe(points: &points, owners: &owners, keepLast: false)
         }
         storage = RingStorage(configuration: configuration, members: members, sortedPoints: points, owners: owners)

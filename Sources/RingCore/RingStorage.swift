@@ -4,10 +4,11 @@
 /// once (hence `@unchecked Sendable`: the raw pointers are never written after init).
 ///
 /// Layout (all points in one 64-bit space so both hashes share the search):
-/// - `points[0..<pointCount]`: distinct, ascending. An XXH3 point is its 64-bit hash; a
-///   CRC-32 point is its 32-bit hash shifted into the top half (`crc << 32`), which keeps
-///   order and "strictly greater" exactly as in 32 bits.
-/// - `owners[i]`: index into `members` of the member owning `points[i]`.
+/// - `entries[0..<pointCount]`: (point, owner) pairs, points distinct and ascending, the
+///   owner (an index into `members`) next to its point so a lookup touches one cache line
+///   for both. An XXH3 point is its 64-bit hash; a CRC-32 point is its 32-bit hash shifted
+///   into the top half (`crc << 32`), which keeps order and "strictly greater" exactly as
+///   in 32 bits.
 /// - `buckets[b]` for b in 0...bucketCount: index of the first point whose top `bits`
 ///   bits are ≥ b. A key with top bits b can only land in `points[buckets[b]...buckets[b+1]]`,
 ///   so a lookup is two loads and a search over about one point instead of log2(P) steps
@@ -17,8 +18,7 @@ final class RingStorage: @unchecked Sendable {
     let members: [Member]
     let memberIndex: [String: Int]
     let pointCount: Int
-    let points: UnsafeMutablePointer<UInt64>
-    let owners: UnsafeMutablePointer<UInt32>
+    let entries: UnsafeMutablePointer<Entry>
     let bucketShift: UInt64
     let bucketCount: Int
     let buckets: UnsafeMutablePointer<UInt32>
@@ -33,19 +33,21 @@ final class RingStorage: @unchecked Sendable {
         self.memberIndex = index
         let count = sortedPoints.count
         self.pointCount = count
-        points = .allocate(capacity: max(count, 1))
-        owners = .allocate(capacity: max(count, 1))
+        entries = LargeAllocation.allocate(Entry.self, count: count + Self.window)
         for i in 0..<count {
-            points[i] = sortedPoints[i]
-            owners[i] = ownerList[i]
+            entries[i] = Entry(point: sortedPoints[i], owner: ownerList[i])
+        }
+        // Sentinels after the last point, so the fixed window of `successor` may read past
+        // the end: they compare greater than every position but UInt64.max, which wraps anyway.
+        for i in count..<(count + Self.window) {
+            entries[i] = Entry(point: .max, owner: 0)
         }
 
         // About one point per bucket: bits = ceil(log2(points)), at least 1.
-        var bits: UInt64 = 1
-        while (1 << bits) < count && bits < 24 { bits += 1 }
+        let bits = UInt64(PointSort.bucketBits(forPointCount: count))
         bucketShift = 64 - bits
         bucketCount = 1 << Int(bits)
-        buckets = .allocate(capacity: bucketCount + 1)
+        buckets = LargeAllocation.allocate(UInt32.self, count: bucketCount + 1)
         var j = 0
         for b in 0..<bucketCount {
             while j < count && Int(sortedPoints[j] >> (64 - bits)) < b { j += 1 }
@@ -56,14 +58,13 @@ final class RingStorage: @unchecked Sendable {
     }
 
     deinit {
-        points.deallocate()
-        owners.deallocate()
-        buckets.deallocate()
+        LargeAllocation.free(entries)
+        LargeAllocation.free(buckets)
     }
 
     /// Bytes this snapshot holds: points, owners, bucket index and member names.
     var byteCount: Int {
-        var total = MemoryLayout<RingStorage>.size + pointCount * (8 + 4) + (bucketCount + 1) * 4
+        var total = MemoryLayout<RingStorage>.size + (pointCount + Self.window) * MemoryLayout<Entry>.stride + (bucketCount + 1) * 4
         for m in members { total += MemoryLayout<Member>.stride + m.name.utf8.count }
         total += memberIndex.count * (MemoryLayout<String>.stride + MemoryLayout<Int>.stride)
         return total
@@ -80,24 +81,47 @@ final class RingStorage: @unchecked Sendable {
         }
     }
 
+    /// Points examined at once by `successor`'s fast path.
+    static let window = 4
+
     /// Index of the first point strictly greater than `position`, wrapping past the end
     /// to 0. Requires `pointCount > 0`.
+    ///
+    /// The fast path (a bucket of at most `window` points, nearly all of them since buckets
+    /// hold about one point) counts the points ≤ position among the `window` entries from
+    /// the bucket's start with no data-dependent branch: entries past the bucket belong to
+    /// later buckets (or are sentinels) and so are all greater than `position`. A larger
+    /// bucket (CRC-32's clustered points make some) takes a branch-free binary search.
     @inline(__always)
     func successor(of position: UInt64) -> Int {
         let b = Int(truncatingIfNeeded: position >> bucketShift)
-        var lo = Int(buckets[b])
-        var len = Int(buckets[b + 1]) - lo
-        // Lower-bound style search for the first point > position within the bucket.
-        while len > 0 {
-            let half = len >> 1
-            let mid = lo + half
-            if points[mid] <= position {
-                lo = mid + 1
-                len -= half + 1
-            } else {
-                len = half
+        var base = Int(buckets[b])
+        var n = Int(buckets[b + 1]) - base
+        if n <= Self.window {
+            let e = entries + base
+            base += (e[0].point <= position ? 1 : 0) + (e[1].point <= position ? 1 : 0)
+                + (e[2].point <= position ? 1 : 0) + (e[3].point <= position ? 1 : 0)
+        } else {
+            // The answer stays in [base, base + n]; the comparison becomes a conditional move.
+            while n > 1 {
+                let half = n >> 1
+                base = entries[base + half - 1].point <= position ? base + half : base
+                n -= half
             }
+            if entries[base].point <= position { base += 1 }
         }
-        return lo == pointCount ? 0 : lo
+        return base >= pointCount ? 0 : base
     }
+
+    @inline(__always)
+    func point(_ i: Int) -> UInt64 { entries[i].point }
+
+    @inline(__always)
+    func owner(_ i: Int) -> Int { Int(entries[i].owner) }
+}
+
+/// One virtual node: its point and the index of its member.
+struct Entry {
+    var point: UInt64
+    var owner: UInt32
 }

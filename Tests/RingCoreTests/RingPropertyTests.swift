@@ -120,17 +120,19 @@ struct RingPropertyTests {
         #expect(owners == [1, 3])
     }
 
-    @Test("the radix sort is a stable sort by point")
-    func pointSort_isStable() {
+    @Test("the point sort orders by point, then by the tie key")
+    func pointSort_ordersByPointThenTieKey() {
         var rng = SeededGenerator(seed: 5)
         for count in [0, 1, 2, 10, 1000, 70_000] {
-            // Few distinct values so there are many ties; some CRC-like (low half zero).
+            // Few distinct values so there are many ties and some big buckets; some
+            // CRC-like (low half zero).
             var points = (0..<count).map { _ in rng.next() % 50 == 0 ? (rng.next() % 64) << 32 : rng.next() % 200 << 40 }
-            var owners = (0..<count).map { UInt32($0) }
-            let expected = zip(points, owners).sorted { ($0.0, $0.1) < ($1.0, $1.1) }
-            PointSort.sort(points: &points, owners: &owners)
+            var owners = (0..<count).map { _ in UInt32(rng.next() % 1000) }
+            let tie: (UInt32) -> UInt32 = { 999 - $0 }
+            let expected = zip(points, owners).sorted { ($0.0, tie($0.1)) < ($1.0, tie($1.1)) }
+            PointSort.sort(points: &points, owners: &owners, tieKey: tie)
             #expect(points == expected.map(\.0), "count \(count)")
-            #expect(owners == expected.map(\.1), "count \(count): not stable")
+            #expect(owners == expected.map(\.1), "count \(count): ties out of order")
         }
     }
 
@@ -143,5 +145,30 @@ struct RingPropertyTests {
         #expect(shares["a"]!.points == 1000)
         // b should own about 3/5; with 5000 random points the spread is ~1%.
         #expect(abs(shares["b"]!.share - 0.6) < 0.05)
+    }
+}
+
+@Suite("Ring lookup structure")
+struct RingLookupStructureTests {
+    /// The bucket index and its fixed-window fast path must agree with the definition:
+    /// the first point strictly greater than the position, wrapping to the first.
+    @Test("successor equals a naive scan, at every point, its neighbours and the ends", arguments: RingHash.allCases)
+    func successor_equalsNaiveScan(hash: RingHash) throws {
+        var rng = SeededGenerator(seed: 77)
+        for trial in 0..<12 {
+            let n = 1 + Int(rng.next() % 30)
+            let vnodes = 1 + Int(rng.next() % 200)
+            let snapshot = try RingSnapshot(members: serverNames(count: n, seed: UInt64(trial)).map { Member($0) },
+                                            configuration: RingConfiguration(virtualNodesPerMember: vnodes, hash: hash))
+            let s = snapshot.storage
+            let points = (0..<s.pointCount).map { s.point($0) }
+            func naive(_ position: UInt64) -> Int { points.firstIndex { $0 > position } ?? 0 }
+            var probes: [UInt64] = [0, 1, .max, .max - 1]
+            for p in points { probes += [p, p &- 1, p &+ 1] }
+            for _ in 0..<500 { probes.append(rng.next()) }
+            for position in probes {
+                #expect(s.successor(of: position) == naive(position), "trial \(trial) \(hash) n \(n) vnodes \(vnodes) position \(position)")
+            }
+        }
     }
 }

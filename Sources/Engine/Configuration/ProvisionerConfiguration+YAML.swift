@@ -1,0 +1,173 @@
+import Foundation
+public import RingCore
+import Yams
+
+extension ProvisionerConfiguration {
+    /// Reads a YAML configuration file.
+    ///
+    /// ```yaml
+    /// provisionerName: example.com/nfs
+    /// log: false                  # verbose logs (default false)
+    /// ring:
+    ///   hash: xxh3                # xxh3 (default) or crc32 (a cluster migrated from the original)
+    ///   virtualNodes: 255         # per member of weight 1 (default 255)
+    /// mountBase: /persistent-volumes   # default mount path prefix for mounted members
+    /// members:
+    ///   - address: 10.0.0.1       # spec.nfs.server of the PVs
+    ///     export: /exports/k8s    # export path on the server
+    ///     name: nfs-a             # ring identity (default: the address)
+    ///     mountPath: /persistent-volumes/nfs-a   # default <mountBase>/<name>
+    ///     weight: 1               # default 1
+    ///     state: active           # active (default) or draining
+    ///     mode: mounted           # mounted (default) or direct
+    ///   - address: "fd00::10"     # IPv6 works here
+    ///     export: /srv/nfs
+    /// ```
+    ///
+    /// Unknown keys are errors (a misspelt `wieght` must not silently mean weight 1).
+    /// - Throws: ``ConfigurationError`` naming the file, the field and the problem.
+    public static func fromYAMLFile(_ path: String) throws(ConfigurationError) -> ProvisionerConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .unreadable(path: path, reason: Self.reason(error))
+        }
+        return try fromYAML(text, source: path)
+    }
+
+    /// Parses configuration text; `source` names it in errors.
+    public static func fromYAML(_ text: String, source: String) throws(ConfigurationError) -> ProvisionerConfiguration {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw ConfigurationError.malformed(path: source, reason: "the file is empty")
+            }
+            root = node
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw .malformed(path: source, reason: "not YAML: \(error)")
+        }
+        let top = try YAMLFields(root, path: "", source: source, known: ["provisionerName", "log", "ring", "mountBase", "members"])
+        let name = try top.string("provisionerName") ?? ""
+        var ring = RingConfiguration(virtualNodesPerMember: 255, hash: .xxh3)
+        if let ringNode = top["ring"] {
+            let r = try YAMLFields(ringNode, path: "ring", source: source, known: ["hash", "virtualNodes"])
+            if let hash = try r.string("hash") {
+                guard let h = RingHash(rawValue: hash.lowercased()) else {
+                    throw .invalid(source: source, field: "ring.hash", problem: "\"\(hash)\" is not a hash; use xxh3 or crc32")
+                }
+                ring.hash = h
+            }
+            if let v = try r.int("virtualNodes") { ring.virtualNodesPerMember = v }
+        }
+        let mountBase = try top.string("mountBase") ?? defaultMountBase
+        guard mountBase.hasPrefix("/") else {
+            throw .invalid(source: source, field: "mountBase", problem: "\"\(mountBase)\" must be an absolute path")
+        }
+        let base = mountBase.hasSuffix("/") ? String(mountBase.dropLast()) : mountBase
+        guard let membersNode = top["members"] else {
+            throw .missing(source: source, field: "members", hint: "list the NFS servers, each with at least address and export")
+        }
+        guard case .sequence(let sequence) = membersNode else {
+            throw .invalid(source: source, field: "members", problem: "must be a list of servers")
+        }
+        var members: [MemberConfiguration] = []
+        for (i, node) in sequence.enumerated() {
+            let path = "members[\(i)]"
+            let m = try YAMLFields(node, path: path, source: source,
+                                   known: ["name", "address", "export", "mountPath", "weight", "state", "mode"])
+            guard let address = try m.string("address"), !address.isEmpty else {
+                throw .missing(source: source, field: "\(path).address", hint: "give the NFS server's host name or IP address")
+            }
+            guard let export = try m.string("export") else {
+                throw .missing(source: source, field: "\(path).export", hint: "give the export path on the server, e.g. /exports")
+            }
+            let memberName = try m.string("name") ?? address
+            var state = MemberConfiguration.State.active
+            if let s = try m.string("state") {
+                guard let parsed = MemberConfiguration.State(rawValue: s.lowercased()) else {
+                    throw .invalid(source: source, field: "\(path).state", problem: "\"\(s)\" is not a state; use active or draining")
+                }
+                state = parsed
+            }
+            var mode = MemberConfiguration.Mode.mounted
+            if let s = try m.string("mode") {
+                guard let parsed = MemberConfiguration.Mode(rawValue: s.lowercased()) else {
+                    throw .invalid(source: source, field: "\(path).mode", problem: "\"\(s)\" is not a mode; use mounted or direct")
+                }
+                mode = parsed
+            }
+            let mountPath = try m.string("mountPath") ?? (mode == .mounted ? "\(base)/\(memberName)" : nil)
+            members.append(MemberConfiguration(name: memberName, address: address, export: export, mountPath: mountPath,
+                                               weight: try m.int("weight") ?? 1, state: state, mode: mode))
+        }
+        let configuration = ProvisionerConfiguration(provisionerName: name, ring: ring, members: members, source: source,
+                                                     verbose: try top.bool("log") ?? false)
+        try configuration.validate()
+        return configuration
+    }
+
+    static func reason(_ error: any Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
+           let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
+            return String(cString: strerror(code.rawValue))
+        }
+        return ns.localizedDescription
+    }
+}
+
+/// A YAML mapping read field by field, rejecting unknown keys and wrong types with the
+/// field's path in the message.
+struct YAMLFields {
+    let mapping: Node.Mapping
+    let path: String
+    let source: String
+
+    init(_ node: Node, path: String, source: String, known: Set<String>) throws(ConfigurationError) {
+        guard case .mapping(let mapping) = node else {
+            throw .invalid(source: source, field: path.isEmpty ? "the document" : path, problem: "must be a mapping of keys to values")
+        }
+        self.mapping = mapping
+        self.path = path
+        self.source = source
+        for key in mapping.keys {
+            let k = key.string ?? "\(key)"
+            if !known.contains(k) {
+                throw .invalid(source: source, field: field(k), problem: "is not a known setting (known here: \(known.sorted().joined(separator: ", ")))")
+            }
+        }
+    }
+
+    func field(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    subscript(key: String) -> Node? {
+        mapping.first { $0.key.string == key }?.value
+    }
+
+    func string(_ key: String) throws(ConfigurationError) -> String? {
+        guard let node = self[key] else { return nil }
+        guard case .scalar(let scalar) = node else {
+            throw .invalid(source: source, field: field(key), problem: "must be a single value, not a list or mapping")
+        }
+        return scalar.string
+    }
+
+    func int(_ key: String) throws(ConfigurationError) -> Int? {
+        guard let node = self[key] else { return nil }
+        guard let value = node.int else {
+            throw .invalid(source: source, field: field(key), problem: "must be an integer, got \"\(node.string ?? "?")\"")
+        }
+        return value
+    }
+
+    func bool(_ key: String) throws(ConfigurationError) -> Bool? {
+        guard let node = self[key] else { return nil }
+        guard let value = node.bool else {
+            throw .invalid(source: source, field: field(key), problem: "must be true or false, got \"\(node.string ?? "?")\"")
+        }
+        return value
+    }
+}

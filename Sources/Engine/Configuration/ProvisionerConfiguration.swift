@@ -1,0 +1,126 @@
+public import RingCore
+
+/// What the provisioner serves: its name, the ring settings and the NFS servers.
+///
+/// Two sources, one type:
+/// - the original Go provisioner's environment (`PROVISIONER_NAME`, `NFS_SERVER`,
+///   `NFS_PATH`, `LOG`), which gives the seed-compatible ring (CRC-32, 255 virtual nodes,
+///   member name = the `NFS_SERVER` entry, export mounted at `/persistent-volumes/<server>`),
+///   so placement and directories are exactly the original's;
+/// - a YAML file (typically a mounted ConfigMap), which defaults to the balanced XXH3 ring
+///   and can say everything the environment cannot (IPv6 addresses, weights, draining,
+///   member names independent of addresses, direct NFS members).
+///
+/// Invariants (checked by ``validate()``, which the loaders call): a valid provisioner
+/// name, at least one member, unique non-empty member names, weights ≥ 1, virtual nodes
+/// ≥ 1, absolute export paths, a mount path for every mounted member.
+public struct ProvisionerConfiguration: Sendable, Hashable {
+    /// The `provisioner` a StorageClass names to be served by this provisioner. Also names
+    /// the leader-election Lease (with `/` replaced by `-`), as the original's library did.
+    public var provisionerName: String
+    /// Hash and virtual nodes of the ring.
+    public var ring: RingConfiguration
+    /// The NFS servers, in order (the order matters only in `crc32` mode, where the later
+    /// of two servers sharing a point owns it, as in the original).
+    public var members: [MemberConfiguration]
+    /// Where the source came from, for messages ("environment" or the file path).
+    public var source: String
+    /// Verbose logging requested by the original's `LOG` variable or the file's `log`.
+    public var verbose: Bool
+
+    public init(provisionerName: String, ring: RingConfiguration, members: [MemberConfiguration], source: String, verbose: Bool = false) {
+        self.provisionerName = provisionerName
+        self.ring = ring
+        self.members = members
+        self.source = source
+        self.verbose = verbose
+    }
+
+    /// The ring members (name and weight) in configuration order. Draining members stay on
+    /// the ring, so their claims keep their place; placement skips them for new claims.
+    public var ringMembers: [Member] { members.map { Member($0.name, weight: $0.weight) } }
+
+    /// The member with this ring name.
+    public func member(named name: String) -> MemberConfiguration? { members.first { $0.name == name } }
+
+    /// Checks every invariant; throws the first problem found, naming it and the fix.
+    public func validate() throws(ConfigurationError) {
+        try ProvisionerName.validate(provisionerName, source: source)
+        guard ring.virtualNodesPerMember >= 1 else {
+            throw .invalid(source: source, field: "ring.virtualNodes", problem: "must be at least 1, got \(ring.virtualNodesPerMember)")
+        }
+        guard !members.isEmpty else {
+            throw .invalid(source: source, field: "members", problem: "no NFS servers are configured; list at least one")
+        }
+        var seen: [String: Int] = [:]
+        for (i, m) in members.enumerated() {
+            let field = "members[\(i)]"
+            if m.name.isEmpty { throw .invalid(source: source, field: "\(field).name", problem: "is empty") }
+            if let first = seen[m.name] {
+                throw .invalid(source: source, field: "\(field).name", problem: "\"\(m.name)\" is already used by members[\(first)]; member names must be unique")
+            }
+            seen[m.name] = i
+            if m.address.isEmpty { throw .invalid(source: source, field: "\(field).address", problem: "is empty; give the NFS server's host name or IP address") }
+            if m.weight < 1 { throw .invalid(source: source, field: "\(field).weight", problem: "must be an integer of at least 1, got \(m.weight)") }
+            if !m.export.hasPrefix("/") {
+                throw .invalid(source: source, field: "\(field).export", problem: "\"\(m.export)\" must be an absolute path on the NFS server")
+            }
+            if m.mode == .mounted {
+                guard let mount = m.mountPath, mount.hasPrefix("/") else {
+                    throw .invalid(source: source, field: "\(field).mountPath", problem: "a mounted member needs the absolute path where its export is mounted in the pod")
+                }
+            }
+        }
+        do {
+            _ = try RingSnapshot(members: ringMembers, configuration: ring)
+        } catch {
+            throw .invalid(source: source, field: "ring", problem: error.description)
+        }
+    }
+}
+
+/// One NFS server.
+public struct MemberConfiguration: Sendable, Hashable {
+    /// Whether new claims may be placed on a member.
+    public enum State: String, Sendable, Hashable, CaseIterable {
+        /// Takes new claims.
+        case active
+        /// Keeps its volumes and their deletes, takes no new claims (they spill to the
+        /// next member on the ring). The way to empty a server before removing it.
+        case draining
+    }
+
+    /// How the provisioner reaches the export.
+    public enum Mode: String, Sendable, Hashable, CaseIterable {
+        /// The export is mounted into the pod at ``MemberConfiguration/mountPath``.
+        case mounted
+        /// Spoken to over NFS from user space; no mount in the pod.
+        case direct
+    }
+
+    /// Ring identity (placement depends on it). Defaults to the address.
+    public var name: String
+    /// The NFS server as PVs name it (`spec.nfs.server`): host name, IPv4 or IPv6 address.
+    public var address: String
+    /// The export path on the server; a volume's `spec.nfs.path` is this plus its directory.
+    public var export: String
+    /// Where the export is mounted in the provisioner's pod (mounted mode).
+    public var mountPath: String?
+    /// Scales the member's share of new claims. Default 1.
+    public var weight: Int
+    /// Default active.
+    public var state: State
+    /// Default mounted.
+    public var mode: Mode
+
+    public init(name: String? = nil, address: String, export: String, mountPath: String?, weight: Int = 1,
+                state: State = .active, mode: Mode = .mounted) {
+        self.name = name ?? address
+        self.address = address
+        self.export = export
+        self.mountPath = mountPath
+        self.weight = weight
+        self.state = state
+        self.mode = mode
+    }
+}

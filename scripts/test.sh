@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: install what is missing, build, run every
+# test. Exits non-zero if any test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+swift build --build-tests
+swift test
