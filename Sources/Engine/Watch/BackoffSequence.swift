@@ -9,11 +9,11 @@ where Base.Element: BackoffClassifiable, Base.Failure == Never {
     public typealias Element = Base.Element
 
     let base: Base
-    let backoff: ExponentialBackoff
+    let backoff: JitteredBackoff
     let clock: any EngineClock
     let jitter: JitterSource
 
-    public init(base: Base, backoff: ExponentialBackoff, clock: any EngineClock, jitter: JitterSource) {
+    public init(base: Base, backoff: JitteredBackoff, clock: any EngineClock, jitter: JitterSource) {
         self.base = base
         self.backoff = backoff
         self.clock = clock
@@ -26,7 +26,7 @@ where Base.Element: BackoffClassifiable, Base.Failure == Never {
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: Base.AsyncIterator
-        var backoff: ExponentialBackoff
+        var backoff: JitteredBackoff
         let clock: any EngineClock
         let jitter: JitterSource
         var delayBeforeNext: Duration?

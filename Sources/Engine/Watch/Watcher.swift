@@ -60,7 +60,7 @@ public struct Watcher<Object: KubeResource>: AsyncSequence, Sendable {
 
     /// This watcher with `backoff` applied after each error element, reset after each
     /// success; clock and jitter come from the client.
-    public func backoff(_ backoff: ExponentialBackoff = ExponentialBackoff()) -> BackoffSequence<Self> {
+    public func backoff(_ backoff: JitteredBackoff = JitteredBackoff()) -> BackoffSequence<Self> {
         BackoffSequence(base: self, backoff: backoff, clock: client.clock, jitter: client.jitter)
     }
 

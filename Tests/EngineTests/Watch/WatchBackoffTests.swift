@@ -5,7 +5,7 @@ import Testing
 /// Backoff as a separate stage: waits after error elements, grows, resets after a success.
 @Suite struct WatchBackoffTests {
     @Test func exponentialBackoff_growsToTheCap_andResets() {
-        var backoff = ExponentialBackoff(initial: .milliseconds(800), maximum: .seconds(30), factor: 2, jitter: 0)
+        var backoff = JitteredBackoff(initial: .milliseconds(800), maximum: .seconds(30), factor: 2, jitter: 0)
         let delays = (0..<8).map { _ in backoff.next(.constant(0.5)) }
         #expect(delays == [.milliseconds(800), .milliseconds(1600), .milliseconds(3200), .milliseconds(6400),
                            .milliseconds(12800), .milliseconds(25600), .seconds(30), .seconds(30)])
@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func exponentialBackoff_jitterStaysWithinItsFraction_andUnderTheCap() {
-        var backoff = ExponentialBackoff(initial: .seconds(10), maximum: .seconds(11), jitter: 0.2)
+        var backoff = JitteredBackoff(initial: .seconds(10), maximum: .seconds(11), jitter: 0.2)
         #expect(backoff.next(.constant(0)) == .seconds(8))
         backoff.reset()
         #expect(backoff.next(.constant(0.999)) == .seconds(11))
@@ -39,7 +39,7 @@ import Testing
         let failure = WatcherEvent<PersistentVolumeClaim>.error(.invalidRequest("boom"))
         let success = WatcherEvent<PersistentVolumeClaim>.restarted([])
         let stage = BackoffSequence(base: Script(events: [failure, failure, failure, success, failure, success]),
-                                    backoff: ExponentialBackoff(initial: .seconds(1), maximum: .seconds(60), jitter: 0),
+                                    backoff: JitteredBackoff(initial: .seconds(1), maximum: .seconds(60), jitter: 0),
                                     clock: clock, jitter: .constant(0.5))
         var count = 0
         for await _ in stage { count += 1 }
@@ -55,7 +55,7 @@ import Testing
         transport.enqueue(.get, path, .json(500, KubeFixtures.status(500, reason: "InternalError")))
         transport.enqueue(.get, path, .json(500, KubeFixtures.status(500, reason: "InternalError")))
         transport.enqueue(.get, path, .json(200, KubeFixtures.list("PersistentVolumeClaim", rv: "1", items: [])))
-        var iterator = Watcher<PersistentVolumeClaim>(client: client).backoff(ExponentialBackoff(jitter: 0)).makeAsyncIterator()
+        var iterator = Watcher<PersistentVolumeClaim>(client: client).backoff(JitteredBackoff(jitter: 0)).makeAsyncIterator()
         var events: [Bool] = []
         for _ in 0..<3 { events.append(await iterator.next()?.isError ?? false) }
         #expect(events == [true, true, false])

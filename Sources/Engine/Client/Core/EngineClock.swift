@@ -38,6 +38,30 @@ public struct SystemEngineClock: EngineClock {
     }
 }
 
+/// Any standard `Clock` measured in `Duration` (`ContinuousClock`, a test's manual clock)
+/// seen as an ``EngineClock``, so the client can share the clock the rest of the engine uses.
+public struct ClockAdapter<C: Clock>: EngineClock where C.Duration == Duration {
+    public let clock: C
+    private let origin: C.Instant
+
+    public init(_ clock: C) {
+        self.clock = clock
+        self.origin = clock.now
+    }
+
+    public var now: Duration {
+        origin.duration(to: clock.now)
+    }
+
+    public func sleep(for duration: Duration) async throws {
+        guard duration > .zero else {
+            try Task.checkCancellation()
+            return
+        }
+        try await clock.sleep(until: clock.now.advanced(by: duration), tolerance: nil)
+    }
+}
+
 /// A source of uniformly distributed numbers in `0..<1`, injected wherever jitter is applied
 /// (retry backoff, watch backoff, watch `timeoutSeconds`) so tests are deterministic.
 public struct JitterSource: Sendable {

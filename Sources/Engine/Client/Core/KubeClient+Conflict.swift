@@ -24,7 +24,7 @@ extension KubeClient {
         subresource: Subresource? = nil, maxAttempts: Int = 5, _ mutate: (inout T) throws -> Void
     ) async throws -> T {
         var current = current
-        var backoff = ExponentialBackoff(initial: .milliseconds(10), maximum: .milliseconds(10), factor: 1, jitter: 0.1)
+        var backoff = JitteredBackoff(initial: .milliseconds(10), maximum: .milliseconds(10), factor: 1, jitter: 0.1)
         for attempt in 1...max(1, maxAttempts) {
             let original: T
             if let current { original = current } else { original = try await get(T.self, name: name, namespace: namespace) }
@@ -64,7 +64,7 @@ extension KubeClient {
         maxAttempts: Int = 5, _ mutate: (inout T) throws -> Void
     ) async throws -> T {
         var current = current
-        var backoff = ExponentialBackoff(initial: .milliseconds(10), maximum: .milliseconds(10), factor: 1, jitter: 0.1)
+        var backoff = JitteredBackoff(initial: .milliseconds(10), maximum: .milliseconds(10), factor: 1, jitter: 0.1)
         for attempt in 1...max(1, maxAttempts) {
             let original: T
             if let current { original = current } else { original = try await get(T.self, name: name, namespace: namespace) }

@@ -3,12 +3,15 @@
 // and calls `reset` after a success.
 import Foundation
 
+/// Exponential backoff with jitter, kept by its owner between attempts (unlike the work
+/// queue's per-key `ExponentialBackoff`, which is a pure function of a failure count).
+///
 /// Delays `initial, initial*factor, ...` capped at `maximum`, each scaled by a random
 /// factor in `1-jitter ... 1+jitter` (and capped again).
 ///
 /// Defaults follow client-go's reflector (800 ms -> 30 s, reflector.go:59-68) for the
 /// watcher; the request retry policy uses shorter ones (``RetryPolicy``).
-public struct ExponentialBackoff: Sendable, Hashable {
+public struct JitteredBackoff: Sendable, Hashable {
     public var initial: Duration
     public var maximum: Duration
     public var factor: Double
@@ -50,7 +53,7 @@ public struct RetryPolicy: Sendable, Hashable {
     public var maxAttempts: Int
     /// Backoff between attempts without a server hint. Default 200 ms doubling to 10 s,
     /// +/-20 % jitter: a few quick retries ride out an API server restart or a brief 503.
-    public var backoff: ExponentialBackoff
+    public var backoff: JitteredBackoff
     /// The longest server-requested wait (`Retry-After`, `retryAfterSeconds`) that is
     /// honoured; longer hints are capped so one bad header cannot stall a worker. Default
     /// 60 s.
@@ -58,7 +61,7 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// - Precondition: `maxAttempts >= 1`, `maxServerDelay >= 0`.
     public init(maxAttempts: Int = 5,
-                backoff: ExponentialBackoff = ExponentialBackoff(initial: .milliseconds(200), maximum: .seconds(10)),
+                backoff: JitteredBackoff = JitteredBackoff(initial: .milliseconds(200), maximum: .seconds(10)),
                 maxServerDelay: Duration = .seconds(60)) {
         precondition(maxAttempts >= 1, "maxAttempts must be at least 1")
         precondition(maxServerDelay >= .zero, "maxServerDelay must not be negative")
