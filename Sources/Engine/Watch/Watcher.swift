@@ -31,6 +31,9 @@ public struct WatcherConfiguration: Sendable, Hashable {
         self.watchTimeoutSeconds = watchTimeoutSeconds
         self.shortWatchThreshold = shortWatchThreshold
     }
+
+    /// All namespaces, no selectors, 500-item pages, 300-600 s watches.
+    public static let `default` = WatcherConfiguration()
 }
 
 /// An endless sequence of ``WatcherEvent``s for one resource type: an initial list

@@ -88,6 +88,16 @@ import Testing
         }
     }
 
+    @Test func createOrGetExisting_treatsAlreadyExistsAsSuccess_returningTheStoredObject() async throws {
+        transport.enqueue(.post, nil, .json(409, KubeFixtures.status(409, reason: "AlreadyExists")))
+        transport.enqueue(.get, "/api/v1/persistentvolumes/pvc-1", .json(200, KubeFixtures.pv("pvc-1", rv: "3")))
+        let (existing, created) = try await client.createOrGetExisting(PersistentVolume(metadata: ObjectMeta(name: "pvc-1")))
+        #expect(!created)
+        #expect(existing.metadata.resourceVersion == "3")
+        transport.enqueue(.post, nil, .json(201, KubeFixtures.pv("pvc-2", rv: "4")))
+        #expect(try await client.createOrGetExisting(PersistentVolume(metadata: ObjectMeta(name: "pvc-2"))).created)
+    }
+
     @Test func update_putsWithTheResourceVersion_andRefusesWithoutOne() async throws {
         transport.enqueue(.put, "/api/v1/namespaces/ns/persistentvolumeclaims/data", .json(200, KubeFixtures.pvc("data", namespace: "ns", rv: "6")))
         var claim = PersistentVolumeClaim(metadata: ObjectMeta(name: "data", namespace: "ns", resourceVersion: "5"))

@@ -47,12 +47,32 @@ extension KubeClient {
         } else {
             try NameValidation.checkName(object.metadata.name, of: T.resource)
         }
-        let path = try Paths.collection(T.resource, namespace: try namespaceForWrite(object))
         if T.resource.namespaced, object.metadata.namespace.isEmpty {
             throw KubeError.invalidRequest("\(T.resource.kind) \"\(object.metadata.name)\" is namespaced; metadata.namespace is required")
         }
+        let path = try Paths.collection(T.resource, namespace: try namespaceForWrite(object))
         let request = KubeRequest(method: .post, path: path, body: try encodeObject(object), contentType: "application/json")
         return try decode(T.self, from: try await sendAndCollect(request), request: request.summary)
+    }
+
+    /// Creates `object`, or returns the stored object of that name if it already exists
+    /// (§10 item 8: a provisioner re-creating its deterministic `pvc-<uid>` PV after a lost
+    /// response or a restart must treat 409 AlreadyExists as success).
+    ///
+    /// The caller must check that an existing object is the one it meant (for a PV, that
+    /// `spec.claimRef.uid` is its claim's uid): the name alone does not prove it.
+    ///
+    /// - Returns: the object and whether this call created it.
+    public func createOrGetExisting<T: KubeResource>(_ object: T) async throws -> (object: T, created: Bool) {
+        guard !object.metadata.name.isEmpty else {
+            throw KubeError.invalidRequest("\(T.resource.kind): createOrGetExisting needs metadata.name (not generateName)")
+        }
+        do {
+            return (try await create(object), true)
+        } catch let error as KubeError where error.isAlreadyExists {
+            let namespace = T.resource.namespaced ? object.metadata.namespace : nil
+            return (try await get(T.self, name: object.metadata.name, namespace: namespace), false)
+        }
     }
 
     /// Replaces `object` (PUT) if its `metadata.resourceVersion` is still current.
