@@ -8,7 +8,7 @@ import Testing
 
     private func serviceAccount(_ dir: KubeTempDirectory, namespace: String? = "team-a") throws -> InClusterPaths {
         try dir.write("sa/token", "token-1\n")
-        try dir.write("sa/ca.crt", KubeTestPEM.certificate)
+        try dir.write("sa/ca.crt", KubeTestPKI.caCertificate)
         if let namespace { try dir.write("sa/namespace", namespace) }
         return InClusterPaths(directory: dir.path + "/sa")
     }
@@ -21,7 +21,7 @@ import Testing
         #expect(config.server.description == "https://10.96.0.1:443")
         #expect(config.bearerToken == .file(path: paths.tokenFile))
         #expect(config.namespace == "team-a")
-        #expect(config.tls.certificateAuthority?.bytes == Array(KubeTestPEM.certificate.utf8))
+        #expect(config.tls.certificateAuthority?.bytes == Array(KubeTestPKI.caCertificate.utf8))
         #expect(config.rateLimit == RateLimit(qps: 5, burst: 10))
     }
 
@@ -71,7 +71,7 @@ import Testing
         - name: prod-cluster
           cluster:
             server: https://prod.example
-            certificate-authority-data: \(Data(KubeTestPEM.certificate.utf8).base64EncodedString())
+            certificate-authority-data: \(Data(KubeTestPKI.caCertificate.utf8).base64EncodedString())
             insecure-skip-tls-verify: true
         contexts:
         - name: dev
@@ -89,8 +89,8 @@ import Testing
         - name: prod-user
           user:
             client-certificate: /abs/does-not-matter
-            client-certificate-data: \(Data(KubeTestPEM.certificate.utf8).base64EncodedString())
-            client-key-data: \(Data(KubeTestPEM.privateKey.utf8).base64EncodedString())
+            client-certificate-data: \(Data(KubeTestPKI.clientCertificate.utf8).base64EncodedString())
+            client-key-data: \(Data(KubeTestPKI.clientKey.utf8).base64EncodedString())
         - name: exec-user
           user:
             exec:
@@ -100,7 +100,7 @@ import Testing
         """
 
     private func writeKubeconfig(_ dir: KubeTempDirectory) throws -> String {
-        try dir.write("kube/certs/ca.pem", KubeTestPEM.certificate)
+        try dir.write("kube/certs/ca.pem", KubeTestPKI.caCertificate)
         try dir.write("kube/tokens/dev", "dev-token\n")
         return try dir.write("kube/config", Self.kubeconfig)
     }
@@ -112,7 +112,7 @@ import Testing
         #expect(config.server == ServerURL(scheme: "https", host: "dev.example", port: 6443, pathPrefix: "/prefix"))
         #expect(config.namespace == "work")
         #expect(config.bearerToken == .file(path: dir.path + "/kube/tokens/dev"))
-        #expect(config.tls.certificateAuthority?.bytes == Array(KubeTestPEM.certificate.utf8))
+        #expect(config.tls.certificateAuthority?.bytes == Array(KubeTestPKI.caCertificate.utf8))
         #expect(config.tls.certificateAuthority?.origin.contains("certificate-authority \(dir.path)/kube/certs/ca.pem") == true)
         #expect(config.tls.serverName == "kubernetes.default")
         #expect(config.tls.insecureSkipVerify == false)
@@ -123,8 +123,8 @@ import Testing
         let config = try Kubeconfig.load(paths: [writeKubeconfig(dir)], context: "prod")
         #expect(config.server.description == "https://prod.example:443")
         #expect(config.tls.insecureSkipVerify)
-        #expect(config.tls.clientCertificate?.bytes == Array(KubeTestPEM.certificate.utf8))
-        #expect(config.tls.clientKey?.bytes == Array(KubeTestPEM.privateKey.utf8))
+        #expect(config.tls.clientCertificate?.bytes == Array(KubeTestPKI.clientCertificate.utf8))
+        #expect(config.tls.clientKey?.bytes == Array(KubeTestPKI.clientKey.utf8))
         #expect(config.bearerToken == nil)
         #expect(config.namespace == "default")
         // The transport accepts these PEMs.
