@@ -40,6 +40,10 @@ public struct WatcherConfiguration: Sendable, Hashable {
 /// (`.restarted`), then changes (`.applied`, `.deleted`), resuming after clean ends and
 /// relisting after 410s, with every failure as an `.error` element.
 ///
+/// It lists, then watches (LIST+WATCH, what client-go did before 1.35). Watch-list
+/// (`sendInitialEvents`) is not used, so §10 item 19 does not arise; every server supports
+/// this path.
+///
 /// A raw watcher retries at once after a failure; apply ``backoff(_:)`` (or use a
 /// ``Reflector``) so failures are spaced out. The sequence ends only when the consuming task
 /// is cancelled.

@@ -154,6 +154,7 @@ public final class KubeClient: Sendable {
             return .http(code: response.status, body: "(error body unreadable: \(error))",
                          request: request, retryAfter: retryAfter)
         }
+        // Not a Status (plain text, HTML from a proxy, empty): the body text is kept instead.
         if let status = try? JSONCoding.decoder.decode(Status.self, from: Data(bytes)),
            status.kind == "Status" || status.code != nil || status.reason != nil {
             return .status(status, httpCode: response.status, request: request, retryAfter: retryAfter)

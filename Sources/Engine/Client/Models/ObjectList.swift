@@ -50,6 +50,8 @@ enum LenientItem<Object: Decodable>: Decodable {
         do {
             self = .decoded(try Object(from: decoder))
         } catch {
+            // The item's name, if it has one, only labels the error; the decoding error
+            // itself is kept in full below.
             let name = (try? decoder.container(keyedBy: NameKeys.self))
                 .flatMap { try? $0.nestedContainer(keyedBy: NameKeys.self, forKey: .metadata) }
                 .flatMap { try? $0.decode(String.self, forKey: .name) }

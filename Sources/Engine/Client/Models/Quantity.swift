@@ -74,7 +74,8 @@ public struct Quantity: Sendable, Hashable, Codable, CustomStringConvertible, Ex
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         // The server always writes a string; accept a bare JSON number too (hand-written
-        // manifests), keeping its text.
+        // manifests), keeping its text. `try?` only probes which JSON type is present; the
+        // last decode reports a real type error.
         if let text = try? container.decode(String.self) {
             self.text = text
         } else if let number = try? container.decode(Int64.self) {
