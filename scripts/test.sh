@@ -6,3 +6,6 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 swift build --build-tests
 swift test
+# deploy/: every kustomization renders and every manifest validates against the
+# Kubernetes schemas.
+./scripts/validate-deploy.sh

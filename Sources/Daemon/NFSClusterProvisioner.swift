@@ -13,7 +13,7 @@ struct NFSClusterProvisioner: AsyncParsableCommand {
         commandName: "nfs-cluster-provisioner",
         abstract: "A Kubernetes volume provisioner that spreads PersistentVolumes over many NFS servers.",
         version: EngineInfo.version,
-        subcommands: [RingCommand.self]
+        subcommands: [RingCommand.self, CheckCommand.self]
     )
 
     /// Replaces ArgumentParser's default handling so usage errors are one line and exit 2

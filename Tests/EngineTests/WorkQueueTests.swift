@@ -2,7 +2,7 @@ import Testing
 import TestSupport
 @testable import Engine
 
-@Suite("Work queue")
+@Suite("Work queue", .timeLimit(.minutes(1)))
 struct WorkQueueTests {
     func queue(_ clock: ManualClock = ManualClock()) -> WorkQueue<String, ManualClock> {
         WorkQueue(clock: clock, backoff: ExponentialBackoff(base: .seconds(1), maximum: .seconds(8)))

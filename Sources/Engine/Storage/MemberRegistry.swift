@@ -1,0 +1,106 @@
+public import Logging
+import Synchronization
+
+/// The members the engine works with: one ``MemberStorage`` actor per configured NFS
+/// server, swapped atomically when the configuration changes.
+///
+/// A member whose configuration is unchanged keeps its actor (its threads, its health);
+/// a changed one (address, export, mount path or mode) gets a new actor; a removed one is
+/// dropped (its volumes' PVs still name it: deleting them reports the member as no longer
+/// configured, and they wait until it comes back). Draining is applied in place.
+public final class MemberRegistry: Sendable {
+    /// One member: its configuration and its storage actor.
+    public struct Entry: Sendable {
+        public var configuration: MemberConfiguration
+        public var storage: MemberStorage
+    }
+
+    /// Makes the store for a member (mounted or direct).
+    public typealias StoreFactory = @Sendable (MemberConfiguration) throws(StorageError) -> any VolumeStore
+
+    private let entries = Mutex<[String: Entry]>([:])
+    private let order = Mutex<[String]>([])
+    private let makeStore: StoreFactory
+    private let storageConfiguration: MemberStorage.Configuration
+    private let logger: Logger
+
+    /// - Throws: the first member whose store cannot be made (an invalid mount path).
+    public init(members: [MemberConfiguration], storageConfiguration: MemberStorage.Configuration = .default,
+                logger: Logger, storeFactory: @escaping StoreFactory) throws(StorageError) {
+        self.makeStore = storeFactory
+        self.storageConfiguration = storageConfiguration
+        self.logger = logger
+        try apply(members)
+    }
+
+    /// The standard factory: mounted members get a ``MountedVolumeStore`` (checking that the
+    /// mount path is a mount point unless `requireMountPoints` is false, for tests and the
+    /// demo); direct members get `direct`, if given.
+    public static func standardFactory(
+        requireMountPoints: Bool = true,
+        direct: (@Sendable (MemberConfiguration) throws(StorageError) -> any VolumeStore)? = nil
+    ) -> StoreFactory {
+        { (member: MemberConfiguration) throws(StorageError) -> any VolumeStore in
+            switch member.mode {
+            case .mounted:
+                return try MountedVolumeStore(configuration: .init(
+                    member: member.name, mountPath: member.mountPath ?? "", requireMountPoint: requireMountPoints))
+            case .direct:
+                guard let direct else {
+                    throw .exportUnavailable(member: member.name, location: "\(member.address):\(member.export)", problem: .unsupportedMode)
+                }
+                return try direct(member)
+            }
+        }
+    }
+
+    /// Replaces the member set. On error nothing changes.
+    /// - Returns: names added, removed and replaced.
+    @discardableResult
+    public func apply(_ members: [MemberConfiguration]) throws(StorageError) -> (added: [String], removed: [String], replaced: [String]) {
+        let current = entries.withLock { $0 }
+        var next: [String: Entry] = [:]
+        var added: [String] = [], replaced: [String] = []
+        for member in members {
+            if let existing = current[member.name], Self.sameEndpoint(existing.configuration, member) {
+                next[member.name] = Entry(configuration: member, storage: existing.storage)
+            } else {
+                let store = try makeStore(member)
+                let storage = MemberStorage(store: store, configuration: storageConfiguration,
+                                            logger: logger.with(member: member.name))
+                next[member.name] = Entry(configuration: member, storage: storage)
+                if current[member.name] == nil { added.append(member.name) } else { replaced.append(member.name) }
+            }
+        }
+        let removed = current.keys.filter { next[$0] == nil }.sorted()
+        entries.withLock { $0 = next }
+        order.withLock { $0 = members.map(\.name) }
+        return (added, removed, replaced)
+    }
+
+    /// Applies the configured draining state to every actor.
+    public func syncDraining() async {
+        for entry in all { await entry.storage.setDraining(entry.configuration.state == .draining) }
+    }
+
+    static func sameEndpoint(_ a: MemberConfiguration, _ b: MemberConfiguration) -> Bool {
+        a.address == b.address && a.export == b.export && a.mountPath == b.mountPath && a.mode == b.mode
+    }
+
+    /// The member with this ring name, if configured.
+    public func entry(_ name: String) -> Entry? { entries.withLock { $0[name] } }
+
+    /// All members in configuration order.
+    public var all: [Entry] {
+        let names = order.withLock { $0 }
+        return entries.withLock { e in names.compactMap { e[$0] } }
+    }
+}
+
+extension Logger {
+    func with(member: String) -> Logger {
+        var copy = self
+        copy[metadataKey: "member"] = "\(member)"
+        return copy
+    }
+}

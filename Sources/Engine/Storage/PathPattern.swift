@@ -1,0 +1,170 @@
+// The StorageClass parameter `pathPattern`: parsing and validation of the template.
+
+/// A directory layout template, the StorageClass parameter `pathPattern`.
+///
+/// Syntax of nfs-subdir-external-provisioner (provisioner.go, `pathPattern` and its regex
+/// `\${\.PVC\.((labels|annotations)\.(.*?)|.*?)}`), plus two variables of our own:
+///
+/// | variable | value |
+/// |---|---|
+/// | `${.PVC.namespace}` | the claim's namespace |
+/// | `${.PVC.name}` | the claim's name |
+/// | `${.PVC.uid}` | the claim's uid (ours) |
+/// | `${.PV.name}` | the volume's name, `pvc-<claim uid>` (ours) |
+/// | `${.PVC.labels.<key>}` | a label of the claim; the key ends at the first `}` |
+/// | `${.PVC.annotations.<key>}` | an annotation of the claim |
+///
+/// Anything else is literal text; `/` separates nested directories; a `$` not followed by
+/// `{` is literal.
+///
+/// Parsing refuses (naming the problem and the character offset): an empty or absolute
+/// pattern, an unclosed `${`, an unknown variable, an empty key, empty segments (`a//b`,
+/// trailing `/`), `.`/`..` segments, a segment whose literal text starts with `.`, and
+/// NUL. Rendering refuses (naming the segment and the variable): missing labels and
+/// annotations, values containing `/`, NUL or control characters, and rendered segments
+/// that are empty, `.`, `..`, start with `.` (reserved for the provisioner's own names,
+/// ``ReservedNames``), are over 255 bytes, or a path over 4096 bytes. nfs-subdir renders
+/// these unchecked (anchors.md §4: an annotation `.` made it delete the whole share).
+///
+/// ```swift
+/// let pattern = try PathPattern("${.PVC.namespace}/${.PVC.labels.app}-${.PVC.name}")
+/// let path = try pattern.render(.init(namespace: "team-a", name: "db", uid: "6f1c", volumeName: "pvc-6f1c",
+///                                     labels: ["app": "shop"]))       // team-a/shop-db
+/// ```
+public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
+    /// The Go original's directory name, `<namespace>-<pvcName>` (nfs-cluster-provisioner.go,
+    /// `Provision`), so that data it created is found again and a re-created StatefulSet
+    /// claim reuses its directory. Two claims rendering the same name (`team-a`/`db` and
+    /// `team`/`a-db`) are told apart by the ownership marker; the second one gets
+    /// ``disambiguated(_:namespace:name:)``.
+    public static let defaultSource = "${.PVC.namespace}-${.PVC.name}"
+    public static let `default` = PathPattern(
+        unchecked: defaultSource,
+        segments: [[.variable(.namespace), .literal("-"), .variable(.name)]])
+
+    /// A template variable.
+    public enum Variable: Sendable, Hashable, CustomStringConvertible {
+        case namespace
+        case name
+        case uid
+        case volumeName
+        case label(String)
+        case annotation(String)
+
+        /// As written in a pattern: `${.PVC.labels.app}`.
+        public var description: String {
+            switch self {
+            case .namespace: "${.PVC.namespace}"
+            case .name: "${.PVC.name}"
+            case .uid: "${.PVC.uid}"
+            case .volumeName: "${.PV.name}"
+            case .label(let key): "${.PVC.labels.\(key)}"
+            case .annotation(let key): "${.PVC.annotations.\(key)}"
+            }
+        }
+    }
+
+    /// Part of a segment.
+    public enum Piece: Sendable, Hashable {
+        case literal(String)
+        case variable(Variable)
+    }
+
+    /// The pattern as given.
+    public let source: String
+    /// One entry per directory level, each a sequence of pieces.
+    public let segments: [[Piece]]
+
+    private init(unchecked source: String, segments: [[Piece]]) {
+        self.source = source
+        self.segments = segments
+    }
+
+    /// Parses and validates a pattern.
+    public init(_ source: String) throws(PathPatternError) {
+        let characters = Array(source)
+        if characters.isEmpty { throw .emptyPattern }
+        if characters[0] == "/" { throw .absolutePattern }
+        var segments: [[Piece]] = []
+        var pieces: [Piece] = []
+        var literal = ""
+        var segmentStart = 0
+        var index = 0
+
+        func flushLiteral() {
+            if !literal.isEmpty { pieces.append(.literal(literal)) }
+            literal = ""
+        }
+        func closeSegment(at position: Int) throws(PathPatternError) {
+            flushLiteral()
+            try Self.validateSegment(pieces, position: segmentStart)
+            segments.append(pieces)
+            pieces = []
+            segmentStart = position + 1
+        }
+
+        while index < characters.count {
+            let character = characters[index]
+            if character == "\0" { throw .nulByte(position: index) }
+            if character == "/" {
+                try closeSegment(at: index)
+                index += 1
+                continue
+            }
+            if character == "$", index + 1 < characters.count, characters[index + 1] == "{" {
+                guard let close = characters[(index + 2)...].firstIndex(of: "}") else {
+                    throw .unclosedVariable(position: index)
+                }
+                let text = String(characters[(index + 2)..<close])
+                flushLiteral()
+                pieces.append(.variable(try Self.variable(text, position: index)))
+                index = close + 1
+                continue
+            }
+            literal.append(character)
+            index += 1
+        }
+        try closeSegment(at: index)
+        self.init(unchecked: source, segments: segments)
+    }
+
+    public var description: String { source }
+
+    /// All variables used, in order of appearance.
+    public var variables: [Variable] {
+        segments.flatMap { $0 }.compactMap { if case .variable(let v) = $0 { v } else { nil } }
+    }
+
+    // MARK: - Parsing helpers
+
+    private static func variable(_ text: String, position: Int) throws(PathPatternError) -> Variable {
+        switch text {
+        case ".PVC.namespace": return .namespace
+        case ".PVC.name": return .name
+        case ".PVC.uid": return .uid
+        case ".PV.name": return .volumeName
+        default: break
+        }
+        for (prefix, make) in [(".PVC.labels.", Variable.label), (".PVC.annotations.", Variable.annotation)]
+        where text.hasPrefix(prefix) {
+            let key = String(text.dropFirst(prefix.count))
+            if key.isEmpty { throw .emptyKey(variable: "${\(text)}", position: position) }
+            return make(key)
+        }
+        if text == ".PVC.labels" || text == ".PVC.annotations" {
+            throw .emptyKey(variable: "${\(text)}", position: position)
+        }
+        throw .unknownVariable("${\(text)}", position: position)
+    }
+
+    /// Literal-only checks that need no values: emptiness, dot segments, leading dot.
+    private static func validateSegment(_ pieces: [Piece], position: Int) throws(PathPatternError) {
+        guard let first = pieces.first else { throw .emptySegment(position: position) }
+        if pieces.count == 1, case .literal(let text) = first, text == "." || text == ".." {
+            throw .dotSegment(text, position: position)
+        }
+        if case .literal(let text) = first, text.hasPrefix(".") {
+            throw .segmentStartsWithDot(position: position)
+        }
+    }
+}

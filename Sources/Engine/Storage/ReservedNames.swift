@@ -1,0 +1,40 @@
+// Names the provisioner keeps for itself at the export root and inside volumes.
+
+/// The provisioner's own names on an export.
+///
+/// All start with `.`, and ``PathPattern`` refuses rendered segments that start with `.`,
+/// so no templated volume path can ever produce (or delete) one of them.
+///
+/// ```
+/// <export>/
+///   .nfs-cluster-provisioner/
+///     archive/<pv name>-<timestamp>     archived volumes (renamed, never copied)
+///     trash/<claim uid>                 volumes being deleted (renamed here first)
+///     probe/                            health probes create and remove files here
+///   team-a-db/                          a volume (default pathPattern)
+///     .nfs-cluster-provisioner.json     its ownership marker
+/// ```
+public enum ReservedNames {
+    /// The reserved directory at the export root.
+    public static let directoryName = ".nfs-cluster-provisioner"
+    /// The ownership marker's file name inside each volume directory.
+    public static let markerFileName = ".nfs-cluster-provisioner.json"
+
+    /// `.nfs-cluster-provisioner`
+    public static let directory = RelativePath(unchecked: [directoryName])
+    /// `.nfs-cluster-provisioner/archive`: archived volumes.
+    public static let archiveDirectory = RelativePath(unchecked: [directoryName, "archive"])
+    /// `.nfs-cluster-provisioner/trash`: a volume is renamed here, then removed, so its path
+    /// is free at once and a large tree can be removed over several calls.
+    public static let trashDirectory = RelativePath(unchecked: [directoryName, "trash"])
+    /// `.nfs-cluster-provisioner/probe`: where probes write their test file.
+    public static let probeDirectory = RelativePath(unchecked: [directoryName, "probe"])
+
+    /// Mode of the reserved directories: only the provisioner (root) may write there.
+    public static let directoryMode = FileMode(0o755)
+
+    /// True when `path` is the reserved directory or inside it.
+    public static func contains(_ path: RelativePath) -> Bool {
+        path.isWithin(directory)
+    }
+}

@@ -1,0 +1,69 @@
+public import Engine
+import Synchronization
+
+/// An in-memory Lease with the API server's optimistic concurrency: every write bumps the
+/// resourceVersion; an update with a stale one is a conflict; a create of an existing one
+/// is AlreadyExists. Shared by several ``FakeLeaseStore`` handles (one per candidate), each
+/// of which can be cut off to play a network partition.
+public final class FakeLeaseBackend: Sendable {
+    private let state = Mutex<(lease: StoredLease?, version: Int, writes: Int)>((nil, 0, 0))
+
+    public init() {}
+
+    public var lease: StoredLease? { state.withLock { $0.lease } }
+    public var writeCount: Int { state.withLock { $0.writes } }
+
+    func get() -> StoredLease? { state.withLock { $0.lease } }
+
+    func create(_ record: LeaseRecord) throws(LeaseStoreError) -> StoredLease {
+        try state.withLock { s throws(LeaseStoreError) -> StoredLease in
+            if s.lease != nil { throw .alreadyExists }
+            s.version += 1
+            s.writes += 1
+            let stored = StoredLease(record: record, resourceVersion: String(s.version))
+            s.lease = stored
+            return stored
+        }
+    }
+
+    func update(_ record: LeaseRecord, resourceVersion: String) throws(LeaseStoreError) -> StoredLease {
+        try state.withLock { s throws(LeaseStoreError) -> StoredLease in
+            guard let current = s.lease else { throw .failed("404 NotFound") }
+            guard current.resourceVersion == resourceVersion else { throw .conflict }
+            s.version += 1
+            s.writes += 1
+            let stored = StoredLease(record: record, resourceVersion: String(s.version))
+            s.lease = stored
+            return stored
+        }
+    }
+}
+
+public final class FakeLeaseStore: LeaseStore {
+    public let backend: FakeLeaseBackend
+    private let partitioned = Atomic<Bool>(false)
+
+    public init(backend: FakeLeaseBackend) { self.backend = backend }
+
+    /// While true, every call fails like an unreachable API server.
+    public func setPartitioned(_ value: Bool) { partitioned.store(value, ordering: .sequentiallyConsistent) }
+
+    private func check() throws(LeaseStoreError) {
+        if partitioned.load(ordering: .sequentiallyConsistent) { throw .failed("connection refused (test partition)") }
+    }
+
+    public func get() async throws(LeaseStoreError) -> StoredLease? {
+        try check()
+        return backend.get()
+    }
+
+    public func create(_ record: LeaseRecord) async throws(LeaseStoreError) -> StoredLease {
+        try check()
+        return try backend.create(record)
+    }
+
+    public func update(_ record: LeaseRecord, resourceVersion: String) async throws(LeaseStoreError) -> StoredLease {
+        try check()
+        return try backend.update(record, resourceVersion: resourceVersion)
+    }
+}

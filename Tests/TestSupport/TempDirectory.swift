@@ -1,0 +1,71 @@
+// A temporary directory per test, removed when the test is done with it.
+import Foundation
+import Glibc
+
+/// A fresh directory under the system temporary directory (`mkdtemp`), removed by
+/// ``remove()`` or when the value is released. Removal never follows symlinks.
+public final class TempDirectory: Sendable {
+    /// Absolute path of the directory.
+    public let path: String
+
+    /// Creates `<tmp>/<prefix>.XXXXXX`.
+    public init(prefix: String = "ncp-test") throws {
+        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array((base + "/" + prefix + ".XXXXXX").utf8CString)
+        let created = template.withUnsafeMutableBufferPointer { buffer -> UnsafeMutablePointer<CChar>? in
+            guard let base = buffer.baseAddress else { return nil }
+            return mkdtemp(base)
+        }
+        guard let created else {
+            throw TempDirectoryError.cannotCreate(base: base, errno: errno)
+        }
+        path = String(cString: created)
+    }
+
+    deinit {
+        remove()
+    }
+
+    /// `path/relative`.
+    public func child(_ relative: String) -> String {
+        path + "/" + relative
+    }
+
+    /// Creates `path/relative` (with parents) and returns its path.
+    @discardableResult
+    public func makeDirectory(_ relative: String) throws -> String {
+        let full = child(relative)
+        try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
+        return full
+    }
+
+    /// Writes a file at `path/relative` and returns its path.
+    @discardableResult
+    public func writeFile(_ relative: String, _ contents: String) throws -> String {
+        let full = child(relative)
+        try Data(contents.utf8).write(to: URL(fileURLWithPath: full))
+        return full
+    }
+
+    /// Removes the directory and everything in it (symlinks are removed, not followed).
+    public func remove() {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        do {
+            try FileManager.default.removeItem(atPath: path)
+        } catch {
+            // Cleanup of a test directory must not fail the test; say what was left.
+            FileHandle.standardError.write(Data("TempDirectory: could not remove \(path): \(error)\n".utf8))
+        }
+    }
+}
+
+/// Why a temporary directory could not be made.
+public enum TempDirectoryError: Error, CustomStringConvertible {
+    case cannotCreate(base: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .cannotCreate(let base, let code): "mkdtemp in \(base) failed: errno \(code)"
+        }
+    }
+}
