@@ -1,0 +1,48 @@
+import Engine
+import TestSupport
+import Testing
+
+/// §10 item 4: a client-side token bucket, QPS 5 / burst 10 by default.
+@Suite struct ClientRateLimitTests {
+    @Test func defaults_areQPS5Burst10() {
+        #expect(RateLimit.default == RateLimit(qps: 5, burst: 10))
+        #expect(KubeClientConfiguration(server: ServerURL(scheme: "https", host: "h", port: 443)).rateLimit == .default)
+    }
+
+    @Test func burstPassesAtOnce_thenRequestsArePacedAtQPS() async throws {
+        let transport = FakeKubeTransport()
+        let clock = KubeManualClock()
+        let client = KubeFixtures.client(transport: transport, clock: clock, rateLimit: RateLimit(qps: 5, burst: 10))
+        for _ in 0..<13 { transport.enqueue(.get, nil, .json(200, KubeFixtures.pv("pv1", rv: "1"))) }
+        for _ in 0..<13 { _ = try await client.get(PersistentVolume.self, name: "pv1") }
+        // Ten immediate requests, then one token every 200 ms (the virtual clock advances by
+        // each sleep, so each later request waits one interval).
+        #expect(clock.sleeps == [.milliseconds(200), .milliseconds(200), .milliseconds(200)])
+    }
+
+    @Test func tokensRefill_whileIdle() async throws {
+        let transport = FakeKubeTransport()
+        let clock = KubeManualClock()
+        let client = KubeFixtures.client(transport: transport, clock: clock, rateLimit: RateLimit(qps: 1, burst: 2))
+        for _ in 0..<4 { transport.enqueue(.get, nil, .json(200, KubeFixtures.pv("pv1", rv: "1"))) }
+        _ = try await client.get(PersistentVolume.self, name: "pv1")
+        _ = try await client.get(PersistentVolume.self, name: "pv1")
+        clock.advance(by: .seconds(5))
+        _ = try await client.get(PersistentVolume.self, name: "pv1")
+        _ = try await client.get(PersistentVolume.self, name: "pv1")
+        #expect(clock.sleeps.isEmpty)
+    }
+
+    @Test func retriesAlsoTakeTokens() async throws {
+        let transport = FakeKubeTransport()
+        let clock = KubeManualClock()
+        let client = KubeFixtures.client(transport: transport, clock: clock, rateLimit: RateLimit(qps: 1, burst: 1),
+                                         retry: RetryPolicy(maxAttempts: 2))
+        transport.enqueue(.get, nil, .text(503, "busy", headers: [HeaderField("Retry-After", "0")]))
+        transport.enqueue(.get, nil, .json(200, KubeFixtures.pv("pv1", rv: "1")))
+        _ = try await client.get(PersistentVolume.self, name: "pv1")
+        // Retry-After 0 falls back to the backoff (200 ms); the retry then needs a token
+        // (1 s per token at QPS 1; 200 ms have passed).
+        #expect(clock.sleeps == [.milliseconds(200), .milliseconds(800)])
+    }
+}
