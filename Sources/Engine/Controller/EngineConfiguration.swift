@@ -1,0 +1,55 @@
+/// Tunables of the provisioning controller. Every default says why.
+public struct EngineConfiguration: Sendable {
+    /// The provisioner name StorageClasses and claims name.
+    public var provisionerName: String
+    /// Claim workers (bounded concurrency). Default 4: the original's library default
+    /// (`DefaultThreadiness`); each worker spends its time waiting on NFS calls and the
+    /// API, and members run their calls on their own threads.
+    public var claimWorkers: Int = 4
+    /// Volume (delete) workers. Default 4, as the library.
+    public var volumeWorkers: Int = 4
+    /// Every object is reconciled again this often even without events (level-based
+    /// recovery from anything missed). Default 10 min (the library's is 15).
+    public var resyncPeriod: Duration = .seconds(600)
+    /// Per-key retry backoff. Default 1 s → 5 min, never giving up.
+    public var backoff: ExponentialBackoff = .default
+    /// A member with less free space is skipped for new claims. Default 1 GiB.
+    public var minFreeBytes: UInt64 = 1 << 30
+    /// How long a member's free-space figure is reused. Default 30 s.
+    public var freeSpaceCacheTTL: Duration = .seconds(30)
+    /// How often members are probed (a probe runs when due per member health). Default 5 s.
+    public var probeInterval: Duration = .seconds(5)
+    /// Attempts to save a new PV before the directory made for it is removed and the
+    /// claim retried later. Default 5 (the library's `createProvisionedPVRetryCount`).
+    public var volumeCreateAttempts: Int = 5
+    /// Wait between those attempts (doubling). Default 1 s (the library waits a fixed 10 s).
+    public var volumeCreateRetryDelay: Duration = .seconds(1)
+    /// Retry interval for claims waiting on an unreachable member that holds their data.
+    public var waitForMemberInterval: Duration = .seconds(30)
+
+    public init(provisionerName: String) {
+        self.provisionerName = provisionerName
+    }
+}
+
+/// What a reconcile asks of the work queue.
+public enum ReconcileOutcome: Sendable, Equatable {
+    /// Nothing more to do until the object changes.
+    case done
+    /// Look again after this delay (not a failure: the backoff is not advanced).
+    case requeue(after: Duration)
+}
+
+/// A reconcile that failed; whether a retry can help decides the queue's reaction.
+public struct ReconcileError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    /// True: retry with the key's exponential backoff. False: log it and wait for a change.
+    public var retryable: Bool
+
+    public init(_ message: String, retryable: Bool = true) {
+        self.message = message
+        self.retryable = retryable
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,176 @@
+import Foundation
+public import Logging
+
+/// One event to record about an object.
+public struct EventRequest: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable { case normal = "Normal", warning = "Warning" }
+
+    /// The object the event is about (kind, namespace, name, uid, apiVersion).
+    public var involved: ObjectReference
+    public var type: Kind
+    /// CamelCase, e.g. `ProvisioningSucceeded`.
+    public var reason: String
+    public var message: String
+
+    public init(involved: ObjectReference, type: Kind, reason: String, message: String) {
+        self.involved = involved
+        self.type = type
+        self.reason = reason
+        self.message = message
+    }
+
+    public static func about(_ claim: PersistentVolumeClaim, _ type: Kind, _ reason: String, _ message: String) -> EventRequest {
+        EventRequest(involved: ObjectReference(apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: claim.metadata.namespace,
+                                               name: claim.metadata.name, uid: claim.metadata.uid,
+                                               resourceVersion: claim.metadata.resourceVersion),
+                     type: type, reason: reason, message: message)
+    }
+
+    public static func about(_ volume: PersistentVolume, _ type: Kind, _ reason: String, _ message: String) -> EventRequest {
+        EventRequest(involved: ObjectReference(apiVersion: "v1", kind: "PersistentVolume", name: volume.metadata.name,
+                                               uid: volume.metadata.uid, resourceVersion: volume.metadata.resourceVersion),
+                     type: type, reason: reason, message: message)
+    }
+}
+
+/// Records core/v1 Events without ever slowing or failing a reconcile:
+/// ``record(_:)`` only enqueues into a bounded buffer (the oldest are dropped when it is
+/// full, and counted); ``run()`` writes them in the background.
+///
+/// Like client-go's recorder (tools/record/events_cache.go): identical events about an
+/// object within ``Configuration/aggregationWindow`` update one Event's `count` and
+/// `lastTimestamp` (PATCH) instead of creating new ones; a per-object token bucket (burst
+/// 25, one token per 5 minutes) stops a flapping object from flooding the API; events of
+/// cluster-scoped objects (PVs) go to namespace `default`; a failed write is logged and
+/// dropped, never retried forever.
+public actor EventRecorder {
+    public struct Configuration: Sendable {
+        /// Events waiting to be written; more are dropped (oldest first). Default 1000.
+        public var bufferSize: Int = 1000
+        public var burst: Double = 25
+        public var refillInterval: Duration = .seconds(300)
+        public var aggregationWindow: Duration = .seconds(600)
+        /// `source.component` / `reportingComponent`.
+        public var component: String = "nfs-cluster-provisioner"
+        /// `source.host` / `reportingInstance`: the process identity.
+        public var instance: String = ProcessInfo.processInfo.hostName
+
+        public init() {}
+        public static let `default` = Configuration()
+    }
+
+    private struct Aggregate {
+        var eventName: String
+        var namespace: String
+        var count: Int32
+        var first: Date
+        var lastSeen: ContinuousClock.Instant
+    }
+
+    private struct Bucket {
+        var tokens: Double
+        var updated: ContinuousClock.Instant
+    }
+
+    public nonisolated let configuration: Configuration
+    private let client: KubeClient
+    private let logger: Logger
+    private let stream: AsyncStream<EventRequest>
+    private let continuation: AsyncStream<EventRequest>.Continuation
+    private var aggregates: [EventRequest: Aggregate] = [:]
+    private var buckets: [String: Bucket] = [:]
+    /// Events dropped (buffer full, rate-limited, or failed writes).
+    public private(set) var dropped = 0
+    /// Events written (created or aggregated).
+    public private(set) var written = 0
+
+    public init(client: KubeClient, configuration: Configuration = .default, logger: Logger) {
+        self.client = client
+        self.configuration = configuration
+        self.logger = logger
+        (stream, continuation) = AsyncStream.makeStream(of: EventRequest.self, bufferingPolicy: .bufferingNewest(max(1, configuration.bufferSize)))
+    }
+
+    /// Queues an event; never blocks, never fails.
+    public nonisolated func record(_ event: EventRequest) {
+        if case .dropped = continuation.yield(event) {
+            Task { await self.countDrop() }
+        }
+    }
+
+    private func countDrop() { dropped += 1 }
+
+    /// Stops accepting events; ``run()`` returns once the queue is written.
+    public nonisolated func finish() { continuation.finish() }
+
+    /// Writes queued events until ``finish()`` or cancellation.
+    public func run() async {
+        for await event in stream {
+            await write(event)
+        }
+    }
+
+    private func allow(_ event: EventRequest, now: ContinuousClock.Instant) -> Bool {
+        let key = event.involved.uid ?? "\(event.involved.namespace ?? "")/\(event.involved.name ?? "")"
+        var bucket = buckets[key] ?? Bucket(tokens: configuration.burst, updated: now)
+        let elapsed = bucket.updated.duration(to: now)
+        let refill = Double(elapsed.components.seconds) / Double(max(1, configuration.refillInterval.components.seconds))
+        bucket.tokens = min(configuration.burst, bucket.tokens + refill)
+        bucket.updated = now
+        guard bucket.tokens >= 1 else {
+            buckets[key] = bucket
+            return false
+        }
+        bucket.tokens -= 1
+        buckets[key] = bucket
+        if buckets.count > 10_000 { buckets = buckets.filter { $0.value.tokens < configuration.burst } }
+        return true
+    }
+
+    private func write(_ event: EventRequest) async {
+        let now = ContinuousClock.now
+        guard allow(event, now: now) else {
+            dropped += 1
+            return
+        }
+        let wallNow = Date()
+        if var aggregate = aggregates[event], aggregate.lastSeen.duration(to: now) < configuration.aggregationWindow {
+            aggregate.count += 1
+            aggregate.lastSeen = now
+            let patch = JSONValue.object(["count": .int(Int64(aggregate.count)), "lastTimestamp": .string(KubeTime(wallNow).description)])
+            do {
+                _ = try await client.mergePatch(Event.self, name: aggregate.eventName, namespace: aggregate.namespace, patch: patch)
+                aggregates[event] = aggregate
+                written += 1
+                return
+            } catch {
+                // Gone (expired) or not patchable: create a fresh one below.
+                aggregates[event] = nil
+            }
+        }
+        let namespace = (event.involved.namespace ?? "").isEmpty ? "default" : event.involved.namespace!
+        let stamp = String(UInt64(wallNow.timeIntervalSince1970 * 1e9), radix: 16)
+        let name = "\(event.involved.name ?? "object").\(stamp)"
+        let object = Event(
+            metadata: ObjectMeta(name: NameValidation.isDNS1123Subdomain(name) ? name : "event.\(stamp)", namespace: namespace),
+            involvedObject: event.involved, reason: event.reason, message: String(event.message.prefix(1024)),
+            type: event.type.rawValue,
+            source: EventSource(component: configuration.component, host: configuration.instance),
+            reportingComponent: configuration.component, reportingInstance: String(configuration.instance.prefix(128)),
+            firstTimestamp: KubeTime(wallNow), lastTimestamp: KubeTime(wallNow), count: 1)
+        do {
+            let created = try await client.create(object)
+            aggregates[event] = Aggregate(eventName: created.metadata.name, namespace: namespace, count: 1, first: wallNow, lastSeen: now)
+            if aggregates.count > 10_000 {
+                aggregates = aggregates.filter { $0.value.lastSeen.duration(to: now) < configuration.aggregationWindow }
+            }
+            written += 1
+        } catch {
+            dropped += 1
+            logger.warning("could not record event", metadata: [
+                "reason": "\(event.reason)", "object": "\(event.involved.kind ?? "")/\(event.involved.namespace ?? "")/\(event.involved.name ?? "")",
+                "error": "\(error)",
+            ])
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+public import Logging
+import Synchronization
+
+/// What `/readyz` needs to know about the controller.
+public struct ControllerStatus: Sendable {
+    public var cachesSynced: Bool
+    public var claimsQueued: Int
+    public var volumesQueued: Int
+}
+
+/// The provisioning controller: watches claims, volumes and classes into caches, and runs
+/// the claim and volume reconcilers on work queues.
+///
+/// ```
+/// Watcher(PVC) ─┐                      claim keys ──> WorkQueue ──> N × ClaimReconciler
+/// Watcher(PV)  ─┼─> Stores ─ changes ─┤
+/// Watcher(SC)  ─┘                      volume keys ─> WorkQueue ──> M × VolumeReconciler
+/// ```
+///
+/// Everything runs inside ``run()`` in one task group (structured: nothing outlives it).
+/// No reconcile starts before all three caches have synced. A class change re-queues its
+/// claims; a periodic resync re-queues everything; members are probed on a timer.
+/// ``beginShutdown()`` stops taking work: queued keys are dropped, reconciles in flight
+/// finish, then ``run()`` returns.
+public final class ProvisionerController<C: Clock>: Sendable where C.Duration == Duration {
+    public let context: ProvisioningContext
+    private let claimQueue: WorkQueue<ObjectKey, C>
+    private let volumeQueue: WorkQueue<ObjectKey, C>
+    private let clock: C
+    private let synced = Atomic<Bool>(false)
+    private let stopping = Atomic<Bool>(false)
+
+    public init(context: ProvisioningContext, clock: C) {
+        self.context = context
+        self.clock = clock
+        claimQueue = WorkQueue(clock: clock, backoff: context.configuration.backoff)
+        volumeQueue = WorkQueue(clock: clock, backoff: context.configuration.backoff)
+    }
+
+    public var status: ControllerStatus {
+        get async {
+            ControllerStatus(cachesSynced: synced.load(ordering: .acquiring),
+                             claimsQueued: await claimQueue.depth, volumesQueued: await volumeQueue.depth)
+        }
+    }
+
+    /// Stops taking new work; ``run()`` returns once the reconciles in flight finish.
+    public func beginShutdown() async {
+        stopping.store(true, ordering: .releasing)
+        await claimQueue.shutDown()
+        await volumeQueue.shutDown()
+        context.claims.finish()
+        context.volumes.finish()
+        context.classes.finish()
+    }
+
+    /// Runs until ``beginShutdown()`` (returns after in-flight work) or cancellation.
+    public func run() async throws {
+        let ctx = context
+        let logger = context.logger
+        let watcherLog = logger
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // Caches. They run until the whole group is cancelled at the end.
+            group.addTask {
+                await withDiscardingTaskGroup { inner in
+                    inner.addTask { await Reflector(source: Watcher<PersistentVolumeClaim>(client: ctx.client).backoff(), store: ctx.claims, logger: watcherLog).consume() }
+                    inner.addTask { await Reflector(source: Watcher<PersistentVolume>(client: ctx.client).backoff(), store: ctx.volumes, logger: watcherLog).consume() }
+                    inner.addTask { await Reflector(source: Watcher<StorageClass>(client: ctx.client).backoff(), store: ctx.classes, logger: watcherLog).consume() }
+                }
+            }
+            group.addTask { await self.claimQueue.runDelays() }
+            group.addTask { await self.volumeQueue.runDelays() }
+            group.addTask { await ctx.events.run() }
+            group.addTask { await self.probeMembers() }
+
+            try await ctx.claims.waitUntilSynced()
+            try await ctx.volumes.waitUntilSynced()
+            try await ctx.classes.waitUntilSynced()
+            synced.store(true, ordering: .releasing)
+            logger.info("caches synced", metadata: ["claims": "\(ctx.claims.count)", "volumes": "\(ctx.volumes.count)", "classes": "\(ctx.classes.count)"])
+
+            // Keys from the caches into the queues.
+            group.addTask { for await key in ctx.claims.changes() { await self.claimQueue.add(key) } }
+            group.addTask { for await key in ctx.volumes.changes() { await self.volumeQueue.add(key) } }
+            group.addTask {
+                for await key in ctx.classes.changes(includeExisting: false) {
+                    for claim in ctx.claims.objects where ClaimRules.className(of: claim) == key.name {
+                        await self.claimQueue.add(claim.key)
+                    }
+                }
+            }
+            group.addTask { await self.resync() }
+
+            // Workers: the only tasks whose end means the controller is done.
+            await withDiscardingTaskGroup { workers in
+                for _ in 0..<max(1, ctx.configuration.claimWorkers) {
+                    workers.addTask { await self.work(self.claimQueue, "claim", ClaimReconciler(context: ctx).reconcile) }
+                }
+                for _ in 0..<max(1, ctx.configuration.volumeWorkers) {
+                    workers.addTask { await self.work(self.volumeQueue, "volume", VolumeReconciler(context: ctx).reconcile) }
+                }
+            }
+            ctx.events.finish()
+            group.cancelAll()
+        }
+    }
+
+    /// One worker: take a key, reconcile, apply the outcome, until the queue shuts down.
+    private func work(_ queue: WorkQueue<ObjectKey, C>, _ kind: String,
+                      _ reconcile: @Sendable (ObjectKey) async throws -> ReconcileOutcome) async {
+        while let key = await queue.next() {
+            do {
+                switch try await reconcile(key) {
+                case .done:
+                    await queue.forget(key)
+                case .requeue(let delay):
+                    await queue.forget(key)
+                    await queue.add(key, after: delay)
+                }
+            } catch let error as ReconcileError where !error.retryable {
+                context.logger.error("\(kind) reconcile failed; waiting for a change", metadata: ["key": "\(key)", "error": "\(error)"])
+                await queue.forget(key)
+            } catch is CancellationError {
+                await queue.done(key)
+                return
+            } catch {
+                let delay = await queue.addRateLimited(key)
+                let failures = await queue.failureCount(key)
+                context.logger.warning("\(kind) reconcile failed; retrying", metadata: [
+                    "key": "\(key)", "error": "\(error)", "retryIn": "\(delay)", "failures": "\(failures)",
+                ])
+            }
+            await queue.done(key)
+            context.metrics.queueDepth("claims", await claimQueue.depth)
+            context.metrics.queueDepth("volumes", await volumeQueue.depth)
+        }
+    }
+
+    /// Re-queues every claim and volume every resync period (level-based safety net).
+    private func resync() async {
+        while !stopping.load(ordering: .acquiring) {
+            do { try await clock.sleep(for: context.configuration.resyncPeriod) } catch { return }
+            for claim in context.claims.objects { await claimQueue.add(claim.key) }
+            for volume in context.volumes.objects { await volumeQueue.add(volume.key) }
+        }
+    }
+
+    /// Probes members when due and publishes their health.
+    private func probeMembers() async {
+        while !stopping.load(ordering: .acquiring) {
+            await withDiscardingTaskGroup { group in
+                for entry in context.members.all {
+                    group.addTask {
+                        await entry.storage.setDraining(entry.configuration.state == .draining)
+                        _ = await entry.storage.probeIfDue()
+                        let health = await entry.storage.health
+                        self.context.metrics.memberHealth(member: entry.configuration.name, healthy: health.condition.isAvailable,
+                                                          availableBytes: await self.context.freeSpace.cached(entry.configuration.name)?.availableBytes)
+                    }
+                }
+            }
+            do { try await clock.sleep(for: context.configuration.probeInterval) } catch { return }
+        }
+    }
+}

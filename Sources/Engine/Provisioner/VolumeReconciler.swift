@@ -1,0 +1,121 @@
+import Foundation
+
+/// Reclaims the storage of released PVs of ours and removes the PV.
+///
+/// Guarantees (and the assumptions behind them):
+/// - **Only what the PV recorded is touched.** The member, the directory and the delete
+///   policy come from the PV's annotations written at provisioning time; neither the ring
+///   (which may have changed) nor the StorageClass (which may have been edited or deleted)
+///   is consulted.
+/// - **Retain PVs are never reclaimed.** Their data is never touched; if such a PV is
+///   deleted while it still carries our finalizer (its policy was changed from Delete), the
+///   finalizer is removed so the deletion can finish.
+/// - **A re-created claim keeps its data.** If the directory's marker names another claim
+///   uid (a claim of the same name re-created while this PV waited to be deleted took it
+///   over), the data is left to its new owner and only the PV goes.
+/// - Storage is reclaimed only when the PV is `Released` with reclaim policy `Delete`
+///   (sig-storage-lib `shouldDelete`), then the PV is deleted, then our finalizer removed;
+///   a missing PV at either step counts as done.
+public struct VolumeReconciler: Sendable {
+    public let context: ProvisioningContext
+
+    public init(context: ProvisioningContext) { self.context = context }
+
+    public func reconcile(_ key: ObjectKey) async throws -> ReconcileOutcome {
+        guard let pv = context.volumes.get(key) else { return .done }
+        guard pv.metadata.annotations[Annotations.provisionedBy] == context.configuration.provisionerName else { return .done }
+        let hasFinalizer = pv.metadata.finalizers.contains(Annotations.provisionerFinalizer)
+        let reclaim = pv.spec?.persistentVolumeReclaimPolicy ?? "Retain"
+        guard reclaim == "Delete" else {
+            if pv.metadata.isTerminating && hasFinalizer { try await removeFinalizer(pv) }
+            return .done
+        }
+        guard pv.status?.phase == "Released" else { return .done }
+        if pv.metadata.isTerminating && !hasFinalizer { return .done }
+
+        let start = ContinuousClock.now
+        let record: VolumeRecord
+        do {
+            record = try VolumeRecord(annotations: pv.metadata.annotations)
+        } catch {
+            fail(pv, "cannot reclaim: \(error); the PV is left as it is")
+            context.metrics.deleted(member: pv.metadata.annotations[Annotations.member] ?? "", policy: "", outcome: "refused", duration: nil)
+            return .done  // only an edit of the PV (which re-enqueues it) can help
+        }
+        guard let entry = context.members.entry(record.member) else {
+            fail(pv, "member \(record.member) that holds \(record.directory) is not configured any more; add it back to reclaim the volume")
+            context.metrics.deleted(member: record.member, policy: record.onDelete.rawValue, outcome: "failed", duration: nil)
+            throw ReconcileError("member \(record.member) of \(pv.metadata.name) is not configured")
+        }
+        let claimUID = record.claimUID.isEmpty ? (pv.spec?.claimRef?.uid ?? "") : record.claimUID
+        let note: String
+        let outcome = await reclaimStorage(record, storage: entry.storage, volumeName: pv.metadata.name, claimUID: claimUID)
+        switch outcome {
+        case .success(let text):
+            note = text
+        case .failure(.ownedByAnotherClaim(_, _, let marker, _)):
+            note = "kept \(record.directory) on member \(record.member): claim \(marker.claimNamespace)/\(marker.claimName) (uid \(marker.claimUID)) uses it now"
+            context.events.record(.about(pv, .normal, "VolumeDataKept", note))
+        case .failure(let error):
+            fail(pv, "\(record.onDelete) of \(record.directory) on member \(record.member) failed: \(error)")
+            context.metrics.deleted(member: record.member, policy: record.onDelete.rawValue, outcome: "failed", duration: nil)
+            throw ReconcileError("reclaiming \(pv.metadata.name): \(error)")
+        }
+
+        // The storage is reclaimed; now the PV object, then our finalizer.
+        do {
+            _ = try await context.client.delete(PersistentVolume.self, name: pv.metadata.name,
+                                                options: DeleteOptions(preconditions: .init(uid: pv.metadata.uid)))
+            try await removeFinalizer(pv)
+        } catch let error as KubeError where error.isConflict {
+            // A PV of the same name but another uid: not the one we reclaimed.
+            return .done
+        } catch {
+            fail(pv, "storage reclaimed (\(note)) but deleting the PersistentVolume failed: \(error)")
+            throw ReconcileError("deleting \(pv.metadata.name): \(error)")
+        }
+        context.metrics.deleted(member: record.member, policy: record.onDelete.rawValue, outcome: "success", duration: start.duration(to: .now))
+        context.logger.info("volume reclaimed", metadata: ["volume": "\(pv.metadata.name)", "policy": "\(record.onDelete)", "result": "\(note)"])
+        return .done
+    }
+
+    /// Applies the recorded policy to the directory; returns what was done.
+    private func reclaimStorage(_ record: VolumeRecord, storage: MemberStorage, volumeName: String, claimUID: String) async -> Result<String, StorageError> {
+        do throws(StorageError) {
+            switch record.onDelete {
+            case .retain:
+                return .success("data retained in \(record.directory) on member \(record.member)")
+            case .archive:
+                switch try await storage.archiveVolume(relativePath: record.directory,
+                                                       archiveName: ArchiveNaming.name(volumeName: volumeName, at: Date()),
+                                                       expectedClaimUID: claimUID) {
+                case .archived(let to): return .success("archived \(record.directory) to \(to) on member \(record.member)")
+                case .alreadyGone: return .success("\(record.directory) on member \(record.member) was already gone")
+                }
+            case .delete:
+                switch try await storage.deleteVolume(relativePath: record.directory, expectedClaimUID: claimUID) {
+                case .deleted: return .success("deleted \(record.directory) on member \(record.member)")
+                case .alreadyGone: return .success("\(record.directory) on member \(record.member) was already gone")
+                }
+            }
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func fail(_ pv: PersistentVolume, _ message: String) {
+        context.events.record(.about(pv, .warning, "VolumeFailedDelete", message))
+        context.logger.warning("cannot reclaim volume", metadata: ["volume": "\(pv.metadata.name)", "reason": "\(message)"])
+    }
+
+    /// Removes our finalizer with a conditional merge patch; a missing PV is fine.
+    private func removeFinalizer(_ pv: PersistentVolume) async throws {
+        do {
+            _ = try await context.client.modify(PersistentVolume.self, name: pv.metadata.name) { object in
+                object.metadata.finalizers.removeAll { $0 == Annotations.provisionerFinalizer }
+            }
+        } catch let error as KubeError where error.isNotFound {
+            return
+        }
+    }
+}
