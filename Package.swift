@@ -106,6 +106,8 @@ let package = Package(
                 "Engine",
                 "LocalCluster",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             path: "Tests/TestSupport",
             swiftSettings: strict

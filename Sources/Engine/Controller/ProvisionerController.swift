@@ -30,6 +30,7 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
     private let clock: C
     private let synced = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
+    private let stopSignal = OneShotSignal()
 
     public init(context: ProvisioningContext, clock: C) {
         self.context = context
@@ -48,6 +49,7 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
     /// Stops taking new work; ``run()`` returns once the reconciles in flight finish.
     public func beginShutdown() async {
         stopping.store(true, ordering: .releasing)
+        stopSignal.fire()
         await claimQueue.shutDown()
         await volumeQueue.shutDown()
         context.claims.finish()
@@ -74,9 +76,29 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
             group.addTask { await ctx.events.run() }
             group.addTask { await self.probeMembers() }
 
-            try await ctx.claims.waitUntilSynced()
-            try await ctx.volumes.waitUntilSynced()
-            try await ctx.classes.waitUntilSynced()
+            // Wait for the caches, unless a shutdown comes first (the API may be unreachable).
+            let cachesReady = await withTaskGroup(of: Bool.self) { race in
+                race.addTask {
+                    do {
+                        try await ctx.claims.waitUntilSynced()
+                        try await ctx.volumes.waitUntilSynced()
+                        try await ctx.classes.waitUntilSynced()
+                        return true
+                    } catch { return false }
+                }
+                race.addTask {
+                    await self.stopSignal.wait()
+                    return false
+                }
+                let first = await race.next() ?? false
+                race.cancelAll()
+                return first
+            }
+            guard cachesReady, !stopping.load(ordering: .acquiring) else {
+                ctx.events.finish()
+                group.cancelAll()
+                return
+            }
             synced.store(true, ordering: .releasing)
             logger.info("caches synced", metadata: ["claims": "\(ctx.claims.count)", "volumes": "\(ctx.volumes.count)", "classes": "\(ctx.classes.count)"])
 

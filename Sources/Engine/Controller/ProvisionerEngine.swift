@@ -1,0 +1,144 @@
+import Foundation
+public import Logging
+public import RingCore
+
+/// The whole provisioner, assembled: members, ring, caches, controller, events, and
+/// (optionally) leader election. The daemon and the end-to-end tests build one of these.
+///
+/// Life cycle: ``run()`` campaigns for the lease (if configured) and runs the controller
+/// while leading; ``beginShutdown()`` makes it stop taking work, finish what is in flight,
+/// release the lease and return. Losing the lease makes ``run()`` throw
+/// ``LeaderElectionError/leadershipLost(identity:lastError:)`` (the daemon exits non-zero,
+/// as the original's library does). ``reload(_:)`` swaps in a new member list and ring
+/// atomically; a configuration it cannot use is refused and the old one keeps running.
+public final class ProvisionerEngine: Sendable {
+    public struct Options: Sendable {
+        public var engine: EngineConfiguration
+        public var storage: MemberStorage.Configuration = .default
+        /// nil: no leader election (a single replica, tests).
+        public var leaderElection: LeaderElectionConfiguration?
+        public var storeFactory: MemberRegistry.StoreFactory = MemberRegistry.standardFactory()
+        public var events: EventRecorder.Configuration = .default
+
+        public init(engine: EngineConfiguration) { self.engine = engine }
+    }
+
+    public let registry: MemberRegistry
+    public let ring: Ring
+    public let controller: ProvisionerController<ContinuousClock>
+    public let elector: LeaderElector<ContinuousClock>?
+    public let events: EventRecorder
+    public let provisionerName: String
+    private let logger: Logger
+    private let shutdownRequested = OneShotSignal()
+
+    public init(configuration: ProvisionerConfiguration, client: KubeClient, options: Options,
+                metrics: EngineMetrics = EngineMetrics(), logger: Logger) throws {
+        try configuration.validate()
+        provisionerName = configuration.provisionerName
+        self.logger = logger
+        registry = try MemberRegistry(members: configuration.members, storageConfiguration: options.storage,
+                                      logger: logger, storeFactory: options.storeFactory)
+        ring = try Ring(members: configuration.ringMembers, configuration: configuration.ring)
+        var engineConfiguration = options.engine
+        engineConfiguration.provisionerName = configuration.provisionerName
+        var eventConfiguration = options.events
+        if let identity = options.leaderElection?.identity { eventConfiguration.instance = identity }
+        events = EventRecorder(client: client, configuration: eventConfiguration, logger: logger)
+        let context = ProvisioningContext(
+            configuration: engineConfiguration, client: client, claims: Store(), volumes: Store(), classes: Store(),
+            members: registry, ring: ring, events: events, metrics: metrics, logger: logger)
+        controller = ProvisionerController(context: context, clock: ContinuousClock())
+        if let election = options.leaderElection {
+            elector = try LeaderElector(configuration: election,
+                                        store: KubeLeaseStore(client: client, name: election.leaseName, namespace: election.namespace),
+                                        clock: ContinuousClock(), logger: logger)
+        } else {
+            elector = nil
+        }
+    }
+
+    /// Runs until ``beginShutdown()`` (then returns normally) or until leadership is lost
+    /// (then throws).
+    public func run() async throws {
+        await registry.syncDraining()
+        enum Ending: Sendable { case workEnded, shutdownRequested }
+        try await withThrowingTaskGroup(of: Ending.self) { group in
+            group.addTask {
+                if let elector = self.elector {
+                    try await elector.run { try await self.controller.run() }
+                } else {
+                    try await self.controller.run()
+                }
+                return .workEnded
+            }
+            group.addTask {
+                await self.shutdownRequested.wait()
+                return .shutdownRequested
+            }
+            guard let first = try await group.next() else { return }
+            switch first {
+            case .workEnded:
+                group.cancelAll()
+            case .shutdownRequested:
+                await controller.beginShutdown()
+                if let elector, await elector.status != .leader {
+                    group.cancelAll()  // still campaigning: stop
+                }
+                // Otherwise the work returns once in-flight reconciles finish; the elector
+                // then releases the lease.
+                while let _ = try await group.next() {}
+            }
+        }
+        for entry in registry.all { entry.storage.shutdown() }
+    }
+
+    /// Stops taking work; ``run()`` returns once in-flight work is done and the lease released.
+    public func beginShutdown() {
+        shutdownRequested.fire()
+    }
+
+    /// Leadership as last known (`.leader` when running without election).
+    public var leadership: LeadershipStatus {
+        get async { await elector?.status ?? .leader }
+    }
+
+    /// Swaps in a new configuration: member set and ring, atomically for placement. Refused
+    /// (with the reason) if it changes the provisioner name or is invalid; the old keeps running.
+    public func reload(_ configuration: ProvisionerConfiguration) async throws {
+        try configuration.validate()
+        guard configuration.provisionerName == provisionerName else {
+            throw ConfigurationError.invalid(source: configuration.source, field: "provisionerName",
+                                             problem: "changed from \(provisionerName) to \(configuration.provisionerName); a new provisioner name needs a restart")
+        }
+        // Build the ring first (pure, cannot leave anything half-changed), then the members.
+        let snapshot = try RingSnapshot(members: configuration.ringMembers, configuration: configuration.ring)
+        let change = try registry.apply(configuration.members)
+        try ring.replace(members: snapshot.members, configuration: snapshot.configuration)
+        await registry.syncDraining()
+        logger.info("configuration reloaded", metadata: [
+            "source": "\(configuration.source)", "members": "\(configuration.members.map(\.name))",
+            "added": "\(change.added)", "removed": "\(change.removed)", "replaced": "\(change.replaced)", "ring": "\(configuration.ring)",
+        ])
+    }
+
+    /// Facts for `/readyz`.
+    public func readiness() async -> (ready: Bool, details: [String]) {
+        let leadership = await self.leadership
+        let status = await controller.status
+        var details = ["leadership: \(leadership)", "caches: \(status.cachesSynced ? "synced" : "not synced")",
+                       "queued: \(status.claimsQueued) claims, \(status.volumesQueued) volumes"]
+        for entry in registry.all {
+            let health = await entry.storage.health
+            details.append("member \(entry.configuration.name) (\(entry.configuration.state.rawValue)): \(health.condition)"
+                + (health.lastError.map { " — last error: \($0)" } ?? ""))
+        }
+        let ready: Bool
+        switch leadership {
+        case .leader: ready = status.cachesSynced
+        case .standby: ready = true
+        case .starting, .stopped: ready = false
+        }
+        return (ready, details)
+    }
+}

@@ -1,0 +1,194 @@
+// A LocalCluster, a real client, temporary directories as NFS exports, and engines built
+// the way the daemon builds them: the bed for the engine's end-to-end tests.
+public import Engine
+public import LocalCluster
+public import RingCore
+import Foundation
+public import Logging
+public import MetricsTestKit
+
+/// One test's world. Several engines can run against it (leader election, crash and
+/// restart); each ``EngineRun`` is stopped or crashed by the test.
+public final class EngineTestBed: Sendable {
+    public let cluster: LocalCluster
+    public let client: KubeClient
+    public let root: TempDirectory
+    public let provisionerName = "example.com/nfs"
+    public let logger: Logger
+
+    private init(cluster: LocalCluster, client: KubeClient, root: TempDirectory, logger: Logger) {
+        self.cluster = cluster
+        self.client = client
+        self.root = root
+        self.logger = logger
+    }
+
+    /// Starts a cluster (binder resync 1 s so binding is quick) and a client with a real clock.
+    public static func start(configure: (inout LocalClusterConfiguration) -> Void = { _ in }) async throws -> EngineTestBed {
+        var configuration = LocalClusterConfiguration.default
+        configuration.logger = Logger(label: "LocalCluster", factory: { _ in SwiftLogNoOpLogHandler() })
+        configuration.controllerResyncPeriod = .seconds(1)
+        configure(&configuration)
+        let cluster = try await LocalCluster.start(configuration)
+        let root = try TempDirectory(prefix: "ncp-engine")
+        let kubeconfig = try root.writeFile("kubeconfig", cluster.kubeconfigYAML(namespace: "default"))
+        var clientConfiguration = try Kubeconfig.load(paths: [kubeconfig])
+        clientConfiguration.rateLimit = .unlimited
+        let transport = try AsyncHTTPClientTransport(configuration: clientConfiguration)
+        let logger = testLogger("engine")
+        let client = KubeClient(configuration: clientConfiguration, transport: transport, logger: logger)
+        return EngineTestBed(cluster: cluster, client: client, root: root, logger: logger)
+    }
+
+    public func shutdown() async {
+        try? await client.shutdown()
+        await cluster.shutdown()
+    }
+
+    /// The export directory of a member (created on first use).
+    public func export(_ member: String) -> String {
+        let path = root.child("exports/\(member)")
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A configuration whose members are temporary directories.
+    public func configuration(members: [String], hash: RingHash = .xxh3, weights: [String: Int] = [:],
+                              draining: Set<String> = []) -> ProvisionerConfiguration {
+        ProvisionerConfiguration(
+            provisionerName: provisionerName, ring: RingConfiguration(virtualNodesPerMember: 255, hash: hash),
+            members: members.map { m in
+                MemberConfiguration(name: m, address: "nfs-\(m).example.com", export: "/exports/\(m)", mountPath: export(m),
+                                    weight: weights[m] ?? 1, state: draining.contains(m) ? .draining : .active)
+            },
+            source: "test")
+    }
+
+    /// Builds and starts an engine (no leader election unless `configure` sets it).
+    public func startEngine(_ configuration: ProvisionerConfiguration,
+                            configure: (inout ProvisionerEngine.Options) -> Void = { _ in },
+                            metrics: EngineMetrics = EngineMetrics(factory: TestMetrics())) throws -> EngineRun {
+        var options = ProvisionerEngine.Options(engine: EngineConfiguration(provisionerName: provisionerName))
+        options.storeFactory = MemberRegistry.standardFactory(requireMountPoints: false)
+        options.engine.minFreeBytes = 0
+        options.engine.backoff = ExponentialBackoff(base: .milliseconds(100), maximum: .seconds(2))
+        options.engine.volumeCreateRetryDelay = .milliseconds(50)
+        options.engine.waitForMemberInterval = .milliseconds(500)
+        options.storage = MemberStorage.Configuration(operationTimeout: .seconds(2), probeTimeout: .seconds(1))
+        configure(&options)
+        let engine = try ProvisionerEngine(configuration: configuration, client: client, options: options, metrics: metrics, logger: logger)
+        return EngineRun(engine: engine)
+    }
+
+    // MARK: - Objects
+
+    public func createClass(_ name: String, parameters: [String: String] = [:], reclaimPolicy: String = "Delete",
+                            bindingMode: String = "Immediate", provisioner: String? = nil) async throws {
+        _ = try await client.create(StorageClass(
+            metadata: ObjectMeta(name: name), provisioner: provisioner ?? provisionerName, parameters: parameters,
+            reclaimPolicy: reclaimPolicy, volumeBindingMode: bindingMode))
+    }
+
+    /// Creates a claim; returns its uid.
+    @discardableResult
+    public func createClaim(_ namespace: String, _ name: String, className: String, size: String = "1Gi",
+                            labels: [String: String] = [:], annotations: [String: String] = [:],
+                            accessModes: [String] = ["ReadWriteMany"]) async throws -> String {
+        let claim = try await client.create(PersistentVolumeClaim(
+            metadata: ObjectMeta(name: name, namespace: namespace, labels: labels, annotations: annotations),
+            spec: .init(accessModes: accessModes, resources: .init(requests: ["storage": Quantity(size)]), storageClassName: className)))
+        return claim.metadata.uid
+    }
+
+    public func deleteClaim(_ namespace: String, _ name: String) async throws {
+        _ = try await client.delete(PersistentVolumeClaim.self, name: name, namespace: namespace)
+    }
+
+    public func claim(_ namespace: String, _ name: String) async throws -> PersistentVolumeClaim? {
+        do { return try await client.get(PersistentVolumeClaim.self, name: name, namespace: namespace) } catch let e as KubeError where e.isNotFound { return nil }
+    }
+
+    public func volume(_ name: String) async throws -> PersistentVolume? {
+        do { return try await client.get(PersistentVolume.self, name: name) } catch let e as KubeError where e.isNotFound { return nil }
+    }
+
+    /// Events about an object (by name), newest last.
+    public func events(about name: String, namespace: String = "default") async throws -> [Event] {
+        try await client.list(Event.self, namespace: namespace).items.filter { $0.involvedObject.name == name }
+    }
+
+    /// Waits (polling the API, 20 ms apart) until `condition` holds; fails after `timeout`.
+    public func waitUntil(_ what: String, timeout: Duration = .seconds(30),
+                          _ condition: @Sendable () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestBedTimeout(what: what)
+    }
+
+    /// Waits until the claim is Bound and returns its PV.
+    @discardableResult
+    public func waitForBound(_ namespace: String, _ name: String, timeout: Duration = .seconds(30)) async throws -> PersistentVolume {
+        try await waitUntil("claim \(namespace)/\(name) Bound", timeout: timeout) {
+            try await self.claim(namespace, name)?.status?.phase == "Bound"
+        }
+        guard let volumeName = try await claim(namespace, name)?.spec?.volumeName, let pv = try await volume(volumeName) else {
+            throw TestBedTimeout(what: "PV of bound claim \(namespace)/\(name)")
+        }
+        return pv
+    }
+
+    /// Directories (relative to the export) that hold an ownership marker, per member.
+    public func volumeDirectories(_ member: String) -> [String] {
+        let base = export(member)
+        var found: [String] = []
+        guard let walker = FileManager.default.enumerator(atPath: base) else { return [] }
+        while let item = walker.nextObject() as? String {
+            if item.hasPrefix(".nfs-cluster-provisioner/") { continue }
+            if (item as NSString).lastPathComponent == ".nfs-cluster-provisioner.json" {
+                found.append((item as NSString).deletingLastPathComponent)
+            }
+        }
+        return found.sorted()
+    }
+}
+
+/// An engine running in a task.
+public final class EngineRun: Sendable {
+    public let engine: ProvisionerEngine
+    public let task: Task<Void, any Error>
+
+    init(engine: ProvisionerEngine) {
+        self.engine = engine
+        task = Task { try await engine.run() }
+    }
+
+    /// Graceful stop: in-flight work finishes, the lease (if any) is released.
+    public func stop() async throws {
+        engine.beginShutdown()
+        try await task.value
+    }
+
+    /// A crash: the task is cancelled wherever it is; nothing is cleaned up on purpose.
+    public func crash() async {
+        task.cancel()
+        _ = try? await task.value
+    }
+}
+
+public struct TestBedTimeout: Error, CustomStringConvertible {
+    public var what: String
+    public var description: String { "timed out waiting for \(what)" }
+}
+
+/// A logger for tests: silent unless NCP_TEST_LOG is set (to a level).
+public func testLogger(_ label: String) -> Logger {
+    if let level = ProcessInfo.processInfo.environment["NCP_TEST_LOG"], let parsed = Logger.Level(rawValue: level) {
+        var logger = Logger(label: label)
+        logger.logLevel = parsed
+        return logger
+    }
+    return Logger(label: label, factory: { _ in SwiftLogNoOpLogHandler() })
+}
