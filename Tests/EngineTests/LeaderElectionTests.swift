@@ -116,16 +116,22 @@ struct LeaderElectorTests {
                           store: store, clock: clock, jitter: { 0 }, logger: Logger(label: "test"))
     }
 
-    /// Advances virtual time one second at a time once `sleepers` tasks sleep on the clock,
-    /// until `done` holds.
+    /// Advances virtual time one second at a time, each time `sleepers` tasks sleep on the
+    /// clock (so the code under test has reached its wait), until `done` holds. Checks
+    /// `done` while waiting too: the last step may end the sleeping altogether.
     func step(_ clock: ManualClock, sleepers: Int, maxSeconds: Int = 120, until done: () async -> Bool) async throws {
-        for _ in 0..<maxSeconds {
+        var advanced = 0
+        let realDeadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < realDeadline {
             if await done() { return }
-            try await clock.waitForSleepers(sleepers)
-            clock.advance(by: .seconds(1))
-            for _ in 0..<20 { await Task.yield() }
+            if clock.sleeperCount >= sleepers {
+                guard advanced < maxSeconds else { break }
+                clock.advance(by: .seconds(1))
+                advanced += 1
+            }
+            try await Task.sleep(for: .milliseconds(1))
         }
-        #expect(await done(), "condition not reached in \(maxSeconds) virtual seconds")
+        #expect(await done(), "condition not reached in \(advanced) virtual seconds")
     }
 
     @Test("only one of two candidates leads; the other takes over when the leader can no longer renew")
@@ -147,7 +153,8 @@ struct LeaderElectorTests {
         let runB = Task { try await b.run(whileLeading: work("b")) }
         try await step(clock, sleepers: 2) { await b.status == .standby(holder: "a") }
         // Several renewals: B keeps waiting.
-        for _ in 0..<10 { try await clock.waitForSleepers(2); clock.advance(by: .seconds(1)) ; for _ in 0..<20 { await Task.yield() } }
+        let start = clock.now
+        try await step(clock, sleepers: 2, maxSeconds: 10) { start.duration(to: clock.now) >= .seconds(10) }
         #expect(await b.status == .standby(holder: "a"))
         #expect(log.all == ["a started"])
         // Cut A off: it must step down within the renew deadline, and B take over after the lease duration.

@@ -6,7 +6,8 @@ public struct EngineConfiguration: Sendable {
     /// (`DefaultThreadiness`); each worker spends its time waiting on NFS calls and the
     /// API, and members run their calls on their own threads.
     public var claimWorkers: Int = 4
-    /// Volume (delete) workers. Default 4, as the library.
+    /// Volume (delete) workers. Default 4, as the library. 0 pauses reclaiming (released
+    /// volumes wait) while claims are still provisioned.
     public var volumeWorkers: Int = 4
     /// Every object is reconciled again this often even without events (level-based
     /// recovery from anything missed). Default 10 min (the library's is 15).

@@ -119,7 +119,7 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
                 for _ in 0..<max(1, ctx.configuration.claimWorkers) {
                     workers.addTask { await self.work(self.claimQueue, "claim", ClaimReconciler(context: ctx).reconcile) }
                 }
-                for _ in 0..<max(1, ctx.configuration.volumeWorkers) {
+                for _ in 0..<max(0, ctx.configuration.volumeWorkers) {
                     workers.addTask { await self.work(self.volumeQueue, "volume", VolumeReconciler(context: ctx).reconcile) }
                 }
             }
