@@ -3,6 +3,7 @@
 import Engine
 import Foundation
 import Glibc
+import Synchronization
 import TestSupport
 import Testing
 
@@ -81,6 +82,31 @@ struct DirectNFSStoreTests {
             _ = try store.makeDirectory(rel("d\(index)"), mode: .defaultDirectory, parentMode: nil)
         }
         #expect(store.mountCount == 1, "one mount, then the pooled connection")
+    }
+
+    @Test func concurrentCalls_fromManyThreads_eachUseTheirOwnContext_andShareParentsSafely() async throws {
+        let server = try await GaneshaServer.start()
+        defer { server.stop() }
+        let store = try DirectNFSVolumeStore(configuration: server.storeConfiguration(member: "a"))
+        let failures = try await HelperThread.run { () -> [String] in
+            let found = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 16) { index in
+                do {
+                    // All race to create the shared parent: EEXIST on it is success.
+                    let path = try RelativePath("shared/vol-\(index)")
+                    _ = try store.makeDirectory(path, mode: FileMode(0o750), parentMode: FileMode(0o755))
+                    try store.writeFile(path.appending("m"), contents: Array("\(index)".utf8), mode: .marker)
+                    _ = try store.removeTree(path, budget: nil)
+                } catch {
+                    found.withLock { $0.append("\(index): \(error)") }
+                }
+            }
+            return found.withLock { $0 }
+        }
+        #expect(failures.isEmpty, "\(failures)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: server.exportDirectory() + "/shared").isEmpty)
+        #expect(localStat(server.exportDirectory() + "/shared")?.mode == 0o755)
+        #expect(store.mountCount <= 16)
     }
 
     @Test func restartedServer_isReconnectedWithoutAFailedCall() async throws {

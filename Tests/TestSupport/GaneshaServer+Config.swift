@@ -14,7 +14,7 @@ extension GaneshaServer {
             NFS_CORE_PARAM {
                 Bind_Addr = 127.0.0.1; NFS_Port = \(nfsPort); MNT_Port = \(mountPort);
                 Protocols = 3; Enable_NLM = false; Enable_RQUOTA = false; Enable_UDP = false;
-                Mount_Path_Pseudo = true; Plugins_Dir = "/usr/lib/x86_64-linux-gnu/ganesha";
+                Mount_Path_Pseudo = true; Plugins_Dir = "\(Self.pluginsDirectory)";
             }
             NFSV4 { Graceless = true; Lease_Lifetime = 10; RecoveryBackend = fs; RecoveryRoot = "\(directory.child("recovery"))"; Only_Numeric_Owners = true; }
             NFS_KRB5 { Active_krb5 = false; }
@@ -33,6 +33,14 @@ extension GaneshaServer {
         }
         return text
     }
+
+    /// Where Debian puts the FSAL plugins (libfsalvfs.so) for this architecture.
+    static let pluginsDirectory: String = {
+        let candidates = ["x86_64", "aarch64", "arm", "powerpc64le", "s390x", "riscv64"]
+            .map { "/usr/lib/\($0)-linux-gnu/ganesha" } + ["/usr/lib64/ganesha", "/usr/lib/ganesha"]
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/libfsalvfs.so") }
+            ?? "/usr/lib/x86_64-linux-gnu/ganesha"
+    }()
 
     /// Export directories (tmpfs ones mounted), the recovery directory and the configuration.
     func prepareDirectories() throws(HelperError) {

@@ -16,8 +16,8 @@ import Synchronization
 /// try await server.restart() // SIGKILL, then the same server again on the same ports
 /// ```
 ///
-/// - Installs `nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils` when `ganesha.nfsd` is
-///   missing (once per process).
+/// - Installs `nfs-ganesha nfs-ganesha-vfs rpcbind` when `ganesha.nfsd` is missing (once
+///   per process). libnfs-dev is already there: the package does not build without it.
 /// - rpcbind: ganesha refuses to start NFSv3 without registering with it, and rpcbind is
 ///   one registry on port 111 for the whole machine. One rpcbind serves every server: it is
 ///   started (daemonised, like the system service it is) when nothing answers on port 111,
@@ -156,7 +156,7 @@ public final class GaneshaServer: @unchecked Sendable {
 
     /// Packages, then rpcbind: once per process, whatever the number of servers.
     private static let prerequisites: Result<Void, HelperError> = Result { () throws(HelperError) in
-        try HelperPackages.ensure(["nfs-ganesha", "nfs-ganesha-vfs", "rpcbind", "libnfs-utils"], probe: executable)
+        try HelperPackages.ensure(["nfs-ganesha", "nfs-ganesha-vfs", "rpcbind"], probe: executable)
         try Rpcbind.ensureRunning()
     }
 

@@ -87,6 +87,10 @@ final class NFSConnection: @unchecked Sendable {
             rootBytes = UnsafeRawBufferPointer(start: start, count: length).map { $0 }
         }
         _ = nfs_close(context, file)
+        guard !rootBytes.isEmpty else {
+            nfs_destroy_context(context)
+            throw .mountFailed(errno: EIO, message: "the server returned an empty root file handle")
+        }
         self.rootHandle = NFSFileHandle(bytes: rootBytes)
         self.maxRead = Self.clampTransfer(nfs_get_readmax(context))
         self.maxWrite = Self.clampTransfer(nfs_get_writemax(context))
@@ -185,6 +189,13 @@ final class NFSConnection: @unchecked Sendable {
             guard let result else {
                 isBroken = true
                 throw .transport(procedure: procedure, message: "empty reply")
+            }
+            if case .failure(.status(_, let status, let code)) = result,
+                code == ESTALE || status == Int32(bitPattern: NFS3ERR_BADHANDLE.rawValue)
+            {
+                // The root handle may be what went stale (export re-created, server moved):
+                // the next operation mounts again and gets a fresh one.
+                isBroken = true
             }
             return try result.get()
         case RPC_STATUS_TIMEOUT:
