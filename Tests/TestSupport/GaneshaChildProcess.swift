@@ -193,6 +193,13 @@ public enum HelperThread {
         }
     }
 
+    /// Blocks the calling (helper) thread for `duration`.
+    public static func sleep(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        nanosleep(&request, nil)
+    }
+
     /// Calls `condition` every 20 ms until it is true or `timeout` passed (blocking).
     @discardableResult
     public static func poll(timeout: Duration, interval: Duration = .milliseconds(20), _ condition: () -> Bool) -> Bool {
@@ -200,9 +207,7 @@ public enum HelperThread {
         while true {
             if condition() { return true }
             if ContinuousClock.now >= deadline { return false }
-            let (seconds, attoseconds) = interval.components
-            var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-            nanosleep(&request, nil)
+            sleep(interval)
         }
     }
 }
@@ -229,8 +234,44 @@ public enum HelperPackages {
 
 /// Loopback TCP helpers.
 public enum LoopbackPort {
-    /// A port that was free on 127.0.0.1 a moment ago (bind to port 0, read it, close).
+    /// A port that was free on 127.0.0.1 a moment ago, for a server.
+    ///
+    /// Taken *below* the kernel's ephemeral range (`ip_local_port_range`) when possible:
+    /// a client socket never gets such a port as its local port, so nothing can take a
+    /// server's port between this check and the server's bind, nor while a test server is
+    /// down before its restart on the same ports.
     public static func free() throws(HelperError) -> UInt16 {
+        let ephemeralLow = ephemeralRangeStart()
+        if ephemeralLow > 12_000 {
+            for _ in 0..<64 {
+                let candidate = UInt16.random(in: 10_000..<UInt16(ephemeralLow))
+                if canBind(candidate) { return candidate }
+            }
+        }
+        return try kernelChosen()
+    }
+
+    /// The first port of `/proc/sys/net/ipv4/ip_local_port_range` (32768 by default).
+    private static func ephemeralRangeStart() -> Int {
+        guard let data = FileManager.default.contents(atPath: "/proc/sys/net/ipv4/ip_local_port_range"),
+            let first = String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first,
+            let value = Int(first), value > 1024, value <= 65535
+        else { return 32768 }
+        return value
+    }
+
+    private static func canBind(_ port: UInt16) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = loopback(port: port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+
+    /// Bind to port 0, read the port the kernel chose, close.
+    private static func kernelChosen() throws(HelperError) -> UInt16 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .cannotStart(command: "socket", reason: "errno \(errno)") }
         defer { close(fd) }

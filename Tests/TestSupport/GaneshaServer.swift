@@ -130,9 +130,23 @@ public final class GaneshaServer: @unchecked Sendable {
     }
 
     /// Kills the server if it runs, then starts it again with the same exports and ports.
+    /// A start that fails (ganesha exits with status 2 when it cannot bind or register) is
+    /// tried again a few times: the old process's sockets may take a moment to go.
     public func restart() async throws {
         try await kill()
-        try await HelperThread.run { try self.launch() }
+        try await HelperThread.run {
+            var attempt = 0
+            while true {
+                do throws(HelperError) {
+                    try self.launch()
+                    return
+                } catch {
+                    attempt += 1
+                    guard attempt < 5, case .exited = error else { throw error }
+                    HelperThread.sleep(.milliseconds(200))
+                }
+            }
+        }
     }
 
     /// Kills the server, unmounts tmpfs exports, removes the directory.
