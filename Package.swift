@@ -42,6 +42,12 @@ let package = Package(
             pkgConfig: "libxxhash",
             providers: [.apt(["libxxhash-dev"])]
         ),
+        // libnfs from Debian's libnfs-dev, for the direct NFS members (no mount in the pod).
+        .systemLibrary(
+            name: "CNFS",
+            pkgConfig: "libnfs",
+            providers: [.apt(["libnfs-dev"])]
+        ),
         .target(
             name: "RingCore",
             dependencies: ["CXXHash"],
@@ -51,6 +57,7 @@ let package = Package(
             name: "Engine",
             dependencies: [
                 "RingCore",
+                "CNFS",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -93,9 +100,11 @@ let package = Package(
             swiftSettings: strict
         ),
         // `swift run -c release Benchmarks`: a plain executable that prints its own tables.
+        // The storage benchmark drives the stores of Engine against an nfs-ganesha started
+        // by TestSupport's helper (the same code the tests use).
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["RingCore", "CXXHash"],
+            dependencies: ["RingCore", "CXXHash", "Engine", "TestSupport"],
             path: "Benchmarks",
             swiftSettings: strict
         ),

@@ -1,11 +1,12 @@
 // `swift run -c release Benchmarks [lookup|hash|build|memory|remap|balance ...] [--json] [--quick]`
 //
 // Prints readable tables (Markdown) as each completes, or one JSON document with --json.
-// No argument runs everything (about two minutes on the 2-core machines here).
+// No argument runs the ring benchmarks (about two minutes on the 2-core machines here);
+// `storage` (NFS operation latency: starts nfs-ganesha, needs root) runs only when named.
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let known = ["lookup", "hash", "build", "memory", "remap", "balance"]
+let known = ["lookup", "hash", "build", "memory", "remap", "balance", "storage"]
 let json = arguments.contains("--json")
 let quick = arguments.contains("--quick")
 let selected = arguments.filter { !$0.hasPrefix("--") }
@@ -20,7 +21,7 @@ if let unknown = selected.first(where: { !known.contains($0) }) {
 #if DEBUG
 FileHandle.standardError.write(Data("Benchmarks: this is a debug build; figures are meaningless. Use `swift run -c release Benchmarks`.\n".utf8))
 #endif
-let wanted = selected.isEmpty ? known : selected
+let wanted = selected.isEmpty ? known.filter { $0 != "storage" } : selected
 let reporter = Reporter(json: json)
 let cores = ProcessInfo.processInfo.activeProcessorCount
 if !json { print("# nfs-cluster-provisioner ring benchmarks\n\n\(cores) cores, \(ProcessInfo.processInfo.operatingSystemVersionString)\n") }
@@ -32,6 +33,7 @@ for name in wanted {
     case "memory": RingShapeBenchmarks.memory(reporter)
     case "remap": RingShapeBenchmarks.remap(reporter, quick: quick)
     case "balance": RingShapeBenchmarks.balance(reporter, quick: quick)
+    case "storage": StorageBenchmarks.run(reporter, quick: quick)
     default: break
     }
 }

@@ -8,7 +8,7 @@ set -euo pipefail
 
 need_apt=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in ${SETUP_APT_PACKAGES:-pkg-config libxxhash-dev}; do
+for pkg in ${SETUP_APT_PACKAGES:-pkg-config libxxhash-dev libnfs-dev nfs-ganesha nfs-ganesha-vfs rpcbind fuse3 bindfs}; do
     have_pkg "$pkg" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

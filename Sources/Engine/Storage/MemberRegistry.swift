@@ -33,24 +33,15 @@ public final class MemberRegistry: Sendable {
         try apply(members)
     }
 
-    /// The standard factory: mounted members get a ``MountedVolumeStore`` (checking that the
-    /// mount path is a mount point unless `requireMountPoints` is false, for tests and the
-    /// demo); direct members get `direct`, if given.
+    /// The standard factory (``MemberConfiguration/makeVolumeStore(nfsTimeout:requireMountPoint:)``):
+    /// mounted members get a ``MountedVolumeStore`` (checking that the mount path is a mount
+    /// point unless `requireMountPoints` is false, for tests and the demo), direct members a
+    /// ``DirectNFSVolumeStore``.
     public static func standardFactory(
-        requireMountPoints: Bool = true,
-        direct: (@Sendable (MemberConfiguration) throws(StorageError) -> any VolumeStore)? = nil
+        requireMountPoints: Bool = true, nfsTimeout: Duration = DirectNFSVolumeStore.Configuration.defaultTimeout
     ) -> StoreFactory {
         { (member: MemberConfiguration) throws(StorageError) -> any VolumeStore in
-            switch member.mode {
-            case .mounted:
-                return try MountedVolumeStore(configuration: .init(
-                    member: member.name, mountPath: member.mountPath ?? "", requireMountPoint: requireMountPoints))
-            case .direct:
-                guard let direct else {
-                    throw .exportUnavailable(member: member.name, location: "\(member.address):\(member.export)", problem: .unsupportedMode)
-                }
-                return try direct(member)
-            }
+            try member.makeVolumeStore(nfsTimeout: nfsTimeout, requireMountPoint: requireMountPoints)
         }
     }
 

@@ -183,8 +183,11 @@ public enum ExportProblem: Sendable, Hashable, CustomStringConvertible {
     /// The mount path is on the same device as its parent: nothing is mounted there (the Go
     /// original's bug 6 created local directories in that case).
     case notMounted
-    /// The member's mode (direct NFS) is not available in this build or process.
-    case unsupportedMode
+    /// A direct NFS member's configuration is unusable (``DirectNFSVolumeStore``).
+    case invalidNFSConfiguration(String)
+    /// A direct NFS member's export cannot be mounted over NFS (refused, unknown export,
+    /// access denied); the message is libnfs's.
+    case mountFailed(errno: Int32, message: String)
 
     public var description: String {
         switch self {
@@ -192,7 +195,8 @@ public enum ExportProblem: Sendable, Hashable, CustomStringConvertible {
         case .cannotOpen(let code): "cannot open it: \(StorageError.message(for: code)) (errno \(code))"
         case .notADirectory: "it is not a directory"
         case .notMounted: "nothing is mounted there (same device as its parent directory)"
-        case .unsupportedMode: "this member's mode is not supported here"
+        case .invalidNFSConfiguration(let problem): problem
+        case .mountFailed(let code, let message): "\(message) (errno \(code))"
         }
     }
 }

@@ -3,8 +3,8 @@
 /// Synchronous, blocking access to one NFS export, on paths relative to the export root.
 ///
 /// Implementations: ``MountedVolumeStore`` (the export is mounted in the pod, as the Go
-/// original did) and later a libnfs store that talks NFS itself. Both run the same contract
-/// tests (`Tests/EngineTests/StorageContract*.swift`).
+/// original did) and ``DirectNFSVolumeStore`` (libnfs: talks NFSv3 itself, no mount). Both
+/// run the same contract tests (`Tests/EngineTests/StorageContract*.swift`).
 ///
 /// Every method **blocks** and may block for as long as the server is unreachable (a hard
 /// NFS mount hangs in `stat`). Never call them on the Swift cooperative pool: ``MemberStorage``
