@@ -162,9 +162,12 @@ struct LeaderElectorTests {
         try await step(clock, sleepers: 1) { log.all.contains("a stopped") }
         await #expect(throws: LeaderElectionError.self) { try await runA.value }
         #expect(log.all.contains("a stopped"))
-        try await step(clock, sleepers: 1) { await b.status == .leader }
+        try await step(clock, sleepers: 1) { log.all.contains("b started") }
+        #expect(await b.status == .leader)
         let events = log.all
-        #expect(events.firstIndex(of: "a stopped")! < events.firstIndex(of: "b started")!, "\(events)")
+        let aStopped = try #require(events.firstIndex(of: "a stopped"))
+        let bStarted = try #require(events.firstIndex(of: "b started"))
+        #expect(aStopped < bStarted, "\(events)")
         #expect(backend.lease?.record.holderIdentity == "b")
         #expect(backend.lease?.record.leaseTransitions == 1)
         // Stop B: cancelling its run ends the work and releases the lease.
