@@ -13,7 +13,8 @@ struct NFSClusterProvisioner: AsyncParsableCommand {
         commandName: "nfs-cluster-provisioner",
         abstract: "A Kubernetes volume provisioner that spreads PersistentVolumes over many NFS servers.",
         version: EngineInfo.version,
-        subcommands: [RingCommand.self, CheckCommand.self]
+        subcommands: [RunCommand.self, DemoCommand.self, RingCommand.self, CheckCommand.self],
+        defaultSubcommand: RunCommand.self
     )
 
     /// Replaces ArgumentParser's default handling so usage errors are one line and exit 2

@@ -1,0 +1,230 @@
+import Engine
+import Foundation
+import LocalCluster
+import Logging
+import RingCore
+
+/// The demo's script: each step prints what happened and checks it against the cluster
+/// and the disks; disagreements are collected as mismatches (the demo then fails).
+struct DemoScenario {
+    struct Outcome {
+        var mismatches: [String] = []
+    }
+
+    let cluster: LocalCluster
+    let root: String
+    let configuration: ProvisionerConfiguration
+    let claimCount: Int
+    let show: DemoOutput
+    let verbose: Bool
+    let provisionerName = "demo.example.com/nfs"
+    let classes = [("nfs-delete", "delete"), ("nfs-archive", "archive"), ("nfs-retain", "retain")]
+
+    init(cluster: LocalCluster, root: String, memberCount: Int, claimCount: Int, hash: RingHash, show: DemoOutput, verbose: Bool) throws {
+        self.cluster = cluster
+        self.root = root
+        self.claimCount = claimCount
+        self.show = show
+        self.verbose = verbose
+        var members: [MemberConfiguration] = []
+        for i in 1...memberCount {
+            let dir = root + "/nfs-\(i)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            members.append(MemberConfiguration(name: "nfs-\(i)", address: "nfs-\(i).demo.local", export: "/exports", mountPath: dir))
+        }
+        configuration = ProvisionerConfiguration(provisionerName: provisionerName,
+                                                 ring: RingConfiguration(virtualNodesPerMember: 255, hash: hash),
+                                                 members: members, source: "demo")
+    }
+
+    /// Claim names like a few StatefulSets' in three namespaces.
+    var claimNames: [(namespace: String, name: String, className: String)] {
+        let namespaces = ["shop", "analytics", "ci"]
+        let apps = ["postgres", "redis", "kafka", "elasticsearch", "minio", "grafana", "etcd", "mysql"]
+        return (0..<claimCount).map { i in
+            (namespaces[i % namespaces.count], "data-\(apps[(i / 3) % apps.count])-\(i / (3 * apps.count))", classes[i % classes.count].0)
+        }
+    }
+
+    func run() async throws -> Outcome {
+        var outcome = Outcome()
+        func check(_ ok: Bool, _ what: @autoclosure () -> String) {
+            if !ok { outcome.mismatches.append(what()) }
+        }
+
+        let kubeconfig = root + "/kubeconfig"
+        try cluster.kubeconfigYAML(namespace: "default").write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let clientConfiguration = try Kubeconfig.load(paths: [kubeconfig])
+        let logger = Logger(label: "nfs-cluster-provisioner")
+        let client = KubeClient(configuration: clientConfiguration, transport: try AsyncHTTPClientTransport(configuration: clientConfiguration), logger: logger)
+        defer { Task { try? await client.shutdown() } }
+
+        // The engine, with leader election as in a real Deployment.
+        var options = ProvisionerEngine.Options(engine: EngineConfiguration(provisionerName: provisionerName))
+        options.storeFactory = MemberRegistry.standardFactory(requireMountPoints: false)
+        options.engine.minFreeBytes = 0
+        options.leaderElection = LeaderElectionConfiguration(
+            identity: "demo-replica-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))", leaseName: ProvisionerName.leaseName(for: provisionerName),
+            namespace: "default", leaseDuration: .seconds(4), renewDeadline: .seconds(3), retryPeriod: .milliseconds(500))
+        let engine = try ProvisionerEngine(configuration: configuration, client: client, options: options, logger: logger)
+        let run = Task { try await engine.run() }
+
+        show.heading("1. \(configuration.members.count) NFS servers on a \(configuration.ring) ring")
+        let ring = try RingSnapshot(members: configuration.ringMembers, configuration: configuration.ring)
+        for share in ring.ownership() {
+            let m = configuration.member(named: share.member.name)!
+            show.line("  \(share.member.name)  \(m.address):\(m.export)  → \(m.mountPath ?? "")   owns \(String(format: "%.1f", share.share * 100))% of the ring")
+        }
+        try await waitFor("leadership", timeout: .seconds(20)) { await engine.leadership == .leader }
+        show.line("  this replica holds the leader Lease default/\(ProvisionerName.leaseName(for: provisionerName))")
+
+        show.heading("2. StorageClasses, one per delete policy")
+        for (name, policy) in classes {
+            _ = try await client.create(StorageClass(metadata: ObjectMeta(name: name), provisioner: provisionerName,
+                                                     parameters: ["onDelete": policy], reclaimPolicy: "Delete"))
+            show.line("  \(name): onDelete=\(policy)")
+        }
+
+        show.heading("3. \(claimCount) claims (StatefulSet-like names in three namespaces)")
+        let names = claimNames
+        var uids: [String: String] = [:]
+        for c in names {
+            let created = try await client.create(PersistentVolumeClaim(
+                metadata: ObjectMeta(name: c.name, namespace: c.namespace),
+                spec: .init(accessModes: ["ReadWriteMany"], resources: .init(requests: ["storage": "1Gi"]), storageClassName: c.className)))
+            uids["\(c.namespace)/\(c.name)"] = created.metadata.uid
+        }
+        var placed: [String: VolumeRecord] = [:]
+        /// Prints the PVs not printed yet (as they appear).
+        func printNewVolumes() async {
+            let pvs = (try? await client.list(PersistentVolume.self).items) ?? []
+            for pv in pvs.sorted(by: { $0.metadata.name < $1.metadata.name }) {
+                guard let ref = pv.spec?.claimRef, let ns = ref.namespace, let name = ref.name,
+                      let record = try? VolumeRecord(annotations: pv.metadata.annotations) else { continue }
+                let key = "\(ns)/\(name)"
+                if placed[key] == nil {
+                    placed[key] = record
+                    show.line("  \(key.padding(toLength: 32, withPad: " ", startingAt: 0)) → \(record.member) (\(pv.metadata.annotations[Annotations.placement] ?? "?"))  \(pv.metadata.name.prefix(16))…  \(pv.spec?.nfs?.server ?? ""):\(pv.spec?.nfs?.path ?? "")")
+                }
+            }
+        }
+        try await waitFor("all claims bound", timeout: .seconds(120)) {
+            await printNewVolumes()
+            let claims = (try? await client.list(PersistentVolumeClaim.self).items) ?? []
+            return claims.count == names.count && claims.allSatisfy { $0.status?.phase == "Bound" }
+        }
+        await printNewVolumes()
+        for c in names {
+            let key = "\(c.namespace)/\(c.name)"
+            check(placed[key]?.member == (try? ring.locate("\(c.namespace)-\(c.name)").name), "\(key) is not on its ring member")
+        }
+        show.line("  all \(names.count) claims Bound")
+
+        show.heading("4. Balance")
+        for share in ring.ownership() {
+            let count = placed.values.filter { $0.member == share.member.name }.count
+            show.line("  \(share.member.name): \(count) volumes (\(String(format: "%.1f", 100 * Double(count) / Double(names.count)))%), ring share \(String(format: "%.1f", share.share * 100))%")
+        }
+
+        // Workload data in every volume.
+        for (key, record) in placed {
+            let dir = configuration.member(named: record.member)!.mountPath! + "/" + record.directory.description
+            try "written by \(key)\n".write(toFile: dir + "/data.txt", atomically: true, encoding: .utf8)
+        }
+
+        show.heading("5. Deleting one claim of each class")
+        var deleted: [(key: String, policy: String, record: VolumeRecord, pv: String)] = []
+        for (className, policy) in classes {
+            guard let c = names.first(where: { $0.className == className }) else { continue }
+            let key = "\(c.namespace)/\(c.name)"
+            let pv = "pvc-\(uids[key] ?? "")"
+            _ = try await client.delete(PersistentVolumeClaim.self, name: c.name, namespace: c.namespace)
+            deleted.append((key, policy, placed[key]!, pv))
+        }
+        try await waitFor("released volumes reclaimed", timeout: .seconds(60)) {
+            var gone = true
+            for d in deleted { if (try? await client.get(PersistentVolume.self, name: d.pv)) != nil { gone = false } }
+            return gone
+        }
+        for d in deleted {
+            let mount = configuration.member(named: d.record.member)!.mountPath!
+            let dir = mount + "/" + d.record.directory.description
+            let archived = ((try? FileManager.default.contentsOfDirectory(atPath: mount + "/.nfs-cluster-provisioner/archive")) ?? []).filter { $0.hasPrefix(d.pv) }
+            switch d.policy {
+            case "delete":
+                check(!FileManager.default.fileExists(atPath: dir), "\(d.key): directory should be deleted")
+                show.line("  \(d.key) (delete): PV gone, \(dir) removed")
+            case "archive":
+                check(!FileManager.default.fileExists(atPath: dir) && archived.count == 1, "\(d.key): directory should be archived")
+                show.line("  \(d.key) (archive): PV gone, directory renamed to \(mount)/.nfs-cluster-provisioner/archive/\(archived.first ?? "?")")
+            default:
+                check(FileManager.default.fileExists(atPath: dir + "/data.txt"), "\(d.key): data should be retained")
+                show.line("  \(d.key) (retain): PV gone, data kept in \(dir)")
+            }
+        }
+
+        show.heading("6. Re-creating the retained claim (a StatefulSet pod coming back)")
+        if let retained = deleted.first(where: { $0.policy == "retain" }) {
+            let parts = retained.key.split(separator: "/").map(String.init)
+            let again = try await client.create(PersistentVolumeClaim(
+                metadata: ObjectMeta(name: parts[1], namespace: parts[0]),
+                spec: .init(accessModes: ["ReadWriteMany"], resources: .init(requests: ["storage": "1Gi"]), storageClassName: "nfs-retain")))
+            try await waitFor("re-created claim bound", timeout: .seconds(60)) {
+                (try? await client.get(PersistentVolumeClaim.self, name: parts[1], namespace: parts[0]))?.status?.phase == "Bound"
+            }
+            let pv = try await client.get(PersistentVolume.self, name: "pvc-\(again.metadata.uid)")
+            let record = try VolumeRecord(annotations: pv.metadata.annotations)
+            let dir = configuration.member(named: record.member)!.mountPath! + "/" + record.directory.description
+            let data = (try? String(contentsOfFile: dir + "/data.txt", encoding: .utf8)) ?? ""
+            check(record.member == retained.record.member && record.directory == retained.record.directory, "re-created claim moved")
+            check(data == "written by \(retained.key)\n", "re-created claim lost its data")
+            show.line("  \(retained.key) → \(record.member) again (\(pv.metadata.annotations[Annotations.placement] ?? "?")), found its data: \(data.trimmingCharacters(in: .newlines).debugDescription)")
+        }
+
+        show.heading("7. Summary")
+        let pvs = try await client.list(PersistentVolume.self).items
+        let expected = names.count - deleted.count + 1
+        check(pvs.count == expected, "the cluster holds \(pvs.count) PVs, expected \(expected)")
+        var perMember: [String: Int] = [:]
+        for pv in pvs {
+            guard let record = try? VolumeRecord(annotations: pv.metadata.annotations),
+                  let mount = configuration.member(named: record.member)?.mountPath else {
+                check(false, "PV \(pv.metadata.name) has no readable record")
+                continue
+            }
+            perMember[record.member, default: 0] += 1
+            let markerPath = mount + "/" + record.directory.description + "/.nfs-cluster-provisioner.json"
+            let marker = (try? Data(contentsOf: URL(fileURLWithPath: markerPath))).flatMap { try? OwnershipMarker.decode(Array($0)) }
+            check(marker?.claimUID == pv.spec?.claimRef?.uid, "PV \(pv.metadata.name): the directory's marker does not name its claim")
+        }
+        show.line("  PVs in the cluster: \(pvs.count) (expected \(expected))")
+        for m in configuration.members { show.line("  \(m.name): \(perMember[m.name] ?? 0) volumes") }
+        show.line("  deleted 1, archived 1, retained 1, re-created 1 (found its data)")
+
+        engine.beginShutdown()
+        try await run.value
+        let lease = try await client.get(Lease.self, name: ProvisionerName.leaseName(for: provisionerName), namespace: "default")
+        check(lease.spec?.holderIdentity == "", "the leader lease was not released on shutdown")
+        show.line("  engine stopped; leader lease released")
+        return outcome
+    }
+
+    /// Polls `condition` (100 ms apart) until it holds; throws after `timeout`.
+    func waitFor(_ what: String, timeout: Duration, _ condition: () async -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if await condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw DemoError.timedOut(what)
+    }
+}
+
+enum DemoError: Error, CustomStringConvertible {
+    case timedOut(String)
+    var description: String {
+        switch self {
+        case .timedOut(let what): return "the demo timed out waiting for \(what)"
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// Re-reads a configuration file when it changes and hands a valid new configuration to
+/// the engine; a file that cannot be used is rejected with the reason logged, and the
+/// running configuration stays.
+///
+/// It polls: it compares the file's *content* every `interval`, following symlinks on each
+/// read. Kubernetes updates a mounted ConfigMap by swapping a symlink (`..data`) to a new
+/// directory, which an inotify watch on the file itself misses; reading through the path
+/// sees the new content. A change that is only touched (same bytes) does nothing.
+public struct ConfigurationFileWatcher: Service {
+    public let path: String
+    public let interval: Duration
+    public let apply: @Sendable (ProvisionerConfiguration) async throws -> Void
+    public let logger: Logger
+
+    public init(path: String, interval: Duration, logger: Logger, apply: @escaping @Sendable (ProvisionerConfiguration) async throws -> Void) {
+        self.path = path
+        self.interval = interval
+        self.logger = logger
+        self.apply = apply
+    }
+
+    /// Watches `engine`'s configuration file.
+    public init(path: String, interval: Duration, engine: ProvisionerEngine, logger: Logger) {
+        self.init(path: path, interval: interval, logger: logger) { try await engine.reload($0) }
+    }
+
+    public func run() async throws {
+        let initial = try? Data(contentsOf: URL(fileURLWithPath: path))
+        await cancelWhenGracefulShutdown {
+            var last = initial
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: interval) } catch { return }
+                last = await check(last)
+            }
+        }
+    }
+
+    /// One check; returns the content now considered current.
+    func check(_ last: Data?) async -> Data? {
+        let content: Data
+        do {
+            content = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            logger.warning("cannot read the configuration file; keeping the running configuration",
+                           metadata: ["path": "\(path)", "error": "\(error.localizedDescription)"])
+            return last
+        }
+        guard content != last else { return last }
+        do {
+            let configuration = try ProvisionerConfiguration.fromYAML(String(decoding: content, as: UTF8.self), source: path)
+            try await apply(configuration)
+            logger.info("applied the changed configuration file", metadata: ["path": "\(path)"])
+        } catch {
+            logger.error("rejected the changed configuration file; keeping the running configuration",
+                         metadata: ["path": "\(path)", "reason": "\(error)"])
+        }
+        // Either way this content has been judged; a later edit is judged again.
+        return content
+    }
+}
