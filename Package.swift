@@ -149,7 +149,10 @@ let package = Package(
         // End-to-end tests: they start the built `nfs-cluster-provisioner` binary.
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["TestSupport", "LocalCluster", "Engine"],
+            dependencies: [
+                "TestSupport", "LocalCluster", "Engine", "RingCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strict
         ),
     ]

@@ -14,8 +14,8 @@ struct Readiness: Sendable {
 
 /// The daemon's HTTP endpoint: `/metrics` (Prometheus text format), `/healthz` (the
 /// process is alive and serving), `/readyz` (200 when ready, 503 otherwise, with details).
-/// A small SwiftNIO HTTP/1.1 server run as a service: it stops accepting on graceful
-/// shutdown and closes its connections.
+/// A small SwiftNIO HTTP/1.1 server run as a service: graceful shutdown stops it and
+/// closes its connections.
 struct HTTPEndpointService: Service {
     let host: String
     let port: Int
@@ -59,16 +59,23 @@ struct HTTPEndpointService: Service {
         let boundPort = server.channel.localAddress?.port ?? port
         logger.info("serving /metrics, /healthz and /readyz", metadata: ["address": "\(host):\(boundPort)"])
         onBound(boundPort)
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await server.executeThenClose { inbound in
-                    for try await connection in inbound {
-                        group.addTask { await self.serve(connection) }
+        // On graceful shutdown everything here is cancelled: the listener and any kept-alive
+        // connections (a scraper's idle connection must not hold the process up).
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingDiscardingTaskGroup { group in
+                    try await server.executeThenClose { inbound in
+                        for try await connection in inbound {
+                            group.addTask { await self.serve(connection) }
+                        }
                     }
                 }
             }
-        } onGracefulShutdown: {
-            server.channel.close(promise: nil)
+        } catch {
+            // Stopped by the shutdown: not a failure of the service.
+            if Task.isCancelled || error is CancellationError { return }
+            try Task.checkCancellation()
+            throw error
         }
     }
 

@@ -76,6 +76,14 @@ struct RunCommand: AsyncParsableCommand {
         guard let (host, port) = HTTPEndpointService.parseAddress(httpAddress) else {
             throw UsageError("--http-address \"\(httpAddress)\" is not [host]:port (e.g. :8080, 127.0.0.1:9090, [::1]:8080)")
         }
+        if leaderElect {
+            // Timing rules checked before anything else (the identity is filled in later).
+            do {
+                try LeaderElectionConfiguration(identity: "check", leaseName: "check", namespace: "check",
+                                                leaseDuration: .seconds(leaseDuration), renewDeadline: .seconds(renewDeadline),
+                                                retryPeriod: .seconds(retryPeriod)).validate()
+            } catch { throw UsageError("\(error) (--lease-duration, --renew-deadline, --retry-period)") }
+        }
         let clientConfiguration: KubeClientConfiguration
         do {
             clientConfiguration = try KubeClientConfiguration.resolve(kubeconfig: kubeconfig, context: context, environment: environment)
@@ -102,7 +110,6 @@ struct RunCommand: AsyncParsableCommand {
             options.leaderElection = LeaderElectionConfiguration(
                 identity: identity, leaseName: ProvisionerName.leaseName(for: configuration.provisionerName), namespace: namespace,
                 leaseDuration: .seconds(leaseDuration), renewDeadline: .seconds(renewDeadline), retryPeriod: .seconds(retryPeriod))
-            do { try options.leaderElection?.validate() } catch { throw UsageError("\(error)") }
         }
 
         let transport = try AsyncHTTPClientTransport(configuration: clientConfiguration)
