@@ -14,7 +14,7 @@ public struct KubeClusterHarness: Sendable {
     /// recorded; token refresh intervals pass only when a test advances it.
     public let clock: KubeManualClock
     /// Where the kubeconfig (and token file, if any) live.
-    public let directory: KubeTempDirectory
+    public let directory: TempDirectory
     public let kubeconfigPath: String
 }
 
@@ -49,7 +49,7 @@ public func withKubeCluster<T: Sendable>(
     configuration.logger = Logger(label: "LocalCluster", factory: { _ in SwiftLogNoOpLogHandler() })
     configure(&configuration)
     let cluster = try await LocalCluster.start(configuration)
-    let directory = try KubeTempDirectory()
+    let directory = try TempDirectory(prefix: "kube-test")
     var yaml = cluster.kubeconfigYAML(namespace: "default")
     if let token = options.tokenInFile {
         try directory.write("token", token + "\n")

@@ -39,12 +39,26 @@ public final class TempDirectory: Sendable {
         return full
     }
 
-    /// Writes a file at `path/relative` and returns its path.
+    /// Writes a file at `path/relative` (creating missing parent directories) and returns
+    /// its path.
     @discardableResult
     public func writeFile(_ relative: String, _ contents: String) throws -> String {
         let full = child(relative)
+        let parent = (full as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         try Data(contents.utf8).write(to: URL(fileURLWithPath: full))
         return full
+    }
+
+    /// Same as ``writeFile(_:_:)``.
+    @discardableResult
+    public func write(_ relative: String, _ contents: String) throws -> String {
+        try writeFile(relative, contents)
+    }
+
+    /// Removes `path/relative`.
+    public func remove(_ relative: String) throws {
+        try FileManager.default.removeItem(atPath: child(relative))
     }
 
     /// Removes the directory and everything in it (symlinks are removed, not followed).

@@ -6,7 +6,7 @@ import Testing
 @Suite struct ClientConfigurationTests {
     // MARK: in-cluster
 
-    private func serviceAccount(_ dir: KubeTempDirectory, namespace: String? = "team-a") throws -> InClusterPaths {
+    private func serviceAccount(_ dir: TempDirectory, namespace: String? = "team-a") throws -> InClusterPaths {
         try dir.write("sa/token", "token-1\n")
         try dir.write("sa/ca.crt", KubeTestPKI.caCertificate)
         if let namespace { try dir.write("sa/namespace", namespace) }
@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func inCluster_buildsHTTPSServerFromEnvironment_andUsesTheTokenFile() throws {
-        let dir = try KubeTempDirectory()
+        let dir = try TempDirectory(prefix: "kube-test")
         let paths = try serviceAccount(dir)
         let config = try KubeClientConfiguration.inCluster(
             environment: ["KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"], paths: paths)
@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func inCluster_bracketsIPv6Hosts() throws {
-        let dir = try KubeTempDirectory()
+        let dir = try TempDirectory(prefix: "kube-test")
         let config = try KubeClientConfiguration.inCluster(
             environment: ["KUBERNETES_SERVICE_HOST": "fd00::1", "KUBERNETES_SERVICE_PORT": "6443"], paths: serviceAccount(dir))
         #expect(config.server.authority == "[fd00::1]:6443")
@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func inCluster_missingTokenFile_namesTheFile_andMissingNamespaceIsDefault() throws {
-        let dir = try KubeTempDirectory()
+        let dir = try TempDirectory(prefix: "kube-test")
         let paths = try serviceAccount(dir, namespace: nil)
         let env = ["KUBERNETES_SERVICE_HOST": "h", "KUBERNETES_SERVICE_PORT": "443"]
         #expect(try KubeClientConfiguration.inCluster(environment: env, paths: paths).namespace == "default")
@@ -99,14 +99,14 @@ import Testing
         futureKey: {ignored: true}
         """
 
-    private func writeKubeconfig(_ dir: KubeTempDirectory) throws -> String {
+    private func writeKubeconfig(_ dir: TempDirectory) throws -> String {
         try dir.write("kube/certs/ca.pem", KubeTestPKI.caCertificate)
         try dir.write("kube/tokens/dev", "dev-token\n")
         return try dir.write("kube/config", Self.kubeconfig)
     }
 
     @Test func kubeconfig_currentContext_resolvesRelativePathsAgainstTheFile() throws {
-        let dir = try KubeTempDirectory()
+        let dir = try TempDirectory(prefix: "kube-test")
         let path = try writeKubeconfig(dir)
         let config = try Kubeconfig.load(paths: [path])
         #expect(config.server == ServerURL(scheme: "https", host: "dev.example", port: 6443, pathPrefix: "/prefix"))
@@ -119,7 +119,7 @@ import Testing
     }
 
     @Test func kubeconfig_explicitContext_usesDataFieldsAndClientCertificate() async throws {
-        let dir = try KubeTempDirectory()
+        let dir = try TempDirectory(prefix: "kube-test")
         let config = try Kubeconfig.load(paths: [writeKubeconfig(dir)], context: "prod")
         #expect(config.server.description == "https://prod.example:443")
         #expect(config.tls.insecureSkipVerify)
@@ -133,7 +133,7 @@ import Testing
     }
 
     @Test func kubeconfig_errorsNameTheFileAndTheEntry() throws {
-        let dir = try KubeTempDirectory()
+        let dir = try TempDirectory(prefix: "kube-test")
         let path = try writeKubeconfig(dir)
         func message(_ context: String?) -> String {
             do {
@@ -151,7 +151,7 @@ import Testing
     }
 
     @Test func kubeconfig_malformedOrMissingFile_isReported() throws {
-        let dir = try KubeTempDirectory()
+        let dir = try TempDirectory(prefix: "kube-test")
         let bad = try dir.write("bad", "clusters: [ {name: 1, cluster: [oops] } ]")
         #expect(throws: KubeConfigError.self) { try Kubeconfig.load(paths: [bad]) }
         do {
@@ -164,7 +164,7 @@ import Testing
     }
 
     @Test func kubeconfig_multipleFiles_mergeWithTheFirstWinning() throws {
-        let dir = try KubeTempDirectory()
+        let dir = try TempDirectory(prefix: "kube-test")
         let first = try dir.write("a/config", """
             current-context: mine
             contexts:
@@ -189,7 +189,7 @@ import Testing
     }
 
     @Test func resolve_prefersKUBECONFIG_thenInCluster_thenHome() throws {
-        let dir = try KubeTempDirectory()
+        let dir = try TempDirectory(prefix: "kube-test")
         let path = try writeKubeconfig(dir)
         let fromEnv = try KubeClientConfiguration.resolve(environment: ["KUBECONFIG": "\(dir.path)/missing:\(path)"])
         #expect(fromEnv.server.host == "dev.example")

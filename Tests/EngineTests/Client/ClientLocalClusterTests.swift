@@ -162,7 +162,7 @@ import Testing
     }
 
     @Test func https_withTheKubeconfigCA_andTLSServerName() async throws {
-        let dir = try KubeTempDirectory()
+        let dir = try TempDirectory(prefix: "kube-test")
         let tls = LocalClusterConfiguration.TLS(
             certificateChainPath: try dir.write("server.pem", KubeTestPKI.serverCertificate),
             privateKeyPath: try dir.write("server.key", KubeTestPKI.serverKey),

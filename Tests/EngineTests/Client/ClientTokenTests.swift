@@ -7,11 +7,11 @@ import Testing
 @Suite struct ClientTokenTests {
     let transport = FakeKubeTransport()
     let clock = KubeManualClock()
-    let dir: KubeTempDirectory
+    let dir: TempDirectory
     let tokenPath: String
 
     init() throws {
-        dir = try KubeTempDirectory()
+        dir = try TempDirectory(prefix: "kube-test")
         tokenPath = try dir.write("token", "first\n")
     }
 
