@@ -13,6 +13,9 @@ import Foundation
 /// - **A re-created claim keeps its data.** If the directory's marker names another claim
 ///   uid (a claim of the same name re-created while this PV waited to be deleted took it
 ///   over), the data is left to its new owner and only the PV goes.
+/// - **A PV without a record** (made under our name by the original Go provisioner, which
+///   recorded nothing and even named the export path as the server) keeps its data: only
+///   the PV object is deleted, with an Event saying where the data stays.
 /// - Storage is reclaimed only when the PV is `Released` with reclaim policy `Delete`
 ///   (sig-storage-lib `shouldDelete`), then the PV is deleted, then our finalizer removed;
 ///   a missing PV at either step counts as done.
@@ -35,6 +38,16 @@ public struct VolumeReconciler: Sendable {
 
         let start = ContinuousClock.now
         let record: VolumeRecord
+        if pv.metadata.annotations[Annotations.member] == nil && pv.metadata.annotations[Annotations.directory] == nil {
+            // Provisioned under our name but with no record: a PV of the original Go
+            // provisioner (same PROVISIONER_NAME). Where its data is cannot be known for
+            // sure (it even named the export path as the server), so the data is kept and
+            // only the PV goes, as the original effectively did, but saying so.
+            let location = "\(pv.spec?.nfs?.server ?? "?"):\(pv.spec?.nfs?.path ?? "?")"
+            context.events.record(.about(pv, .normal, "VolumeDataKept",
+                "no provisioning record on this PV (made by an earlier provisioner?): its data at \(location) is kept; only the PV is deleted"))
+            return try await deleteVolumeObject(pv, note: "legacy PV, data kept at \(location)", member: "", policy: "legacy")
+        }
         do {
             record = try VolumeRecord(annotations: pv.metadata.annotations)
         } catch {
@@ -62,7 +75,12 @@ public struct VolumeReconciler: Sendable {
             throw ReconcileError("reclaiming \(pv.metadata.name): \(error)")
         }
 
-        // The storage is reclaimed; now the PV object, then our finalizer.
+        return try await deleteVolumeObject(pv, note: note, member: record.member, policy: record.onDelete.rawValue, since: start)
+    }
+
+    /// The storage is handled; now the PV object, then our finalizer.
+    private func deleteVolumeObject(_ pv: PersistentVolume, note: String, member: String, policy: String,
+                                    since start: ContinuousClock.Instant = .now) async throws -> ReconcileOutcome {
         do {
             _ = try await context.client.delete(PersistentVolume.self, name: pv.metadata.name,
                                                 options: DeleteOptions(preconditions: .init(uid: pv.metadata.uid)))
@@ -71,11 +89,11 @@ public struct VolumeReconciler: Sendable {
             // A PV of the same name but another uid: not the one we reclaimed.
             return .done
         } catch {
-            fail(pv, "storage reclaimed (\(note)) but deleting the PersistentVolume failed: \(error)")
+            fail(pv, "storage handled (\(note)) but deleting the PersistentVolume failed: \(error)")
             throw ReconcileError("deleting \(pv.metadata.name): \(error)")
         }
-        context.metrics.deleted(member: record.member, policy: record.onDelete.rawValue, outcome: "success", duration: start.duration(to: .now))
-        context.logger.info("volume reclaimed", metadata: ["volume": "\(pv.metadata.name)", "policy": "\(record.onDelete)", "result": "\(note)"])
+        context.metrics.deleted(member: member, policy: policy, outcome: "success", duration: start.duration(to: .now))
+        context.logger.info("volume reclaimed", metadata: ["volume": "\(pv.metadata.name)", "policy": "\(policy)", "result": "\(note)"])
         return .done
     }
 

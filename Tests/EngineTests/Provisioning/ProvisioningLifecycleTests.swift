@@ -111,6 +111,29 @@ struct ProvisioningLifecycleTests {
     }
 }
 
+extension ProvisioningLifecycleTests {
+    @Test("a released PV of the original provisioner (no record) keeps its data; only the PV goes")
+    func legacyPV_keepsData() async throws {
+        let bed = try await EngineTestBed.start()
+        defer { Task { await bed.shutdown() } }
+        let legacyDir = bed.export("a") + "/old-data"
+        try FileManager.default.createDirectory(atPath: legacyDir, withIntermediateDirectories: true)
+        try Data("legacy".utf8).write(to: URL(fileURLWithPath: legacyDir + "/file"))
+        // What the Go original left: provisioned-by our name, server = the export path, no record.
+        let pv = try await bed.client.create(PersistentVolume(
+            metadata: ObjectMeta(name: "pvc-legacy", annotations: ["pv.kubernetes.io/provisioned-by": bed.provisionerName]),
+            spec: .init(capacity: ["storage": "1Gi"], accessModes: ["ReadWriteMany"], persistentVolumeReclaimPolicy: "Delete",
+                        storageClassName: "nfs", claimRef: ObjectReference(apiVersion: "v1", kind: "PersistentVolumeClaim",
+                                                                           namespace: "old", name: "data", uid: "gone-uid"),
+                        nfs: NFSVolumeSource(server: "/exports/a", path: "/exports/a/old-data"))))
+        let run = try bed.startEngine(bed.configuration(members: ["a"]))
+        try await bed.waitUntil("legacy PV deleted", timeout: .seconds(30)) { try await bed.volume(pv.metadata.name) == nil }
+        #expect(try String(contentsOfFile: legacyDir + "/file", encoding: .utf8) == "legacy")
+        #expect(try await bed.events(about: "pvc-legacy").contains { $0.reason == "VolumeDataKept" })
+        try await run.stop()
+    }
+}
+
 func RingSnapshotOf(_ c: ProvisionerConfiguration) throws -> RingSnapshot {
     try RingSnapshot(members: c.ringMembers, configuration: c.ring)
 }
