@@ -99,6 +99,17 @@ struct WorkQueueTests {
         #expect(await q.depth == 0, "no keys accepted after shutdown")
     }
 
+    @Test("a waiting worker whose task is cancelled gets nil (so a stopping controller never hangs)")
+    func next_cancelled_returnsNil() async {
+        let q = queue()
+        let worker = Task { await q.next() }
+        for _ in 0..<100 { await Task.yield() }
+        worker.cancel()
+        #expect(await worker.value == nil)
+        await q.add("later")
+        #expect(await q.depth == 1, "the key was not handed to the cancelled worker")
+    }
+
     @Test("backoff formula")
     func backoff_formula() {
         let b = ExponentialBackoff(base: .milliseconds(500), maximum: .seconds(60))

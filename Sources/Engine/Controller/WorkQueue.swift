@@ -18,7 +18,8 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     private var dirty: Set<Key> = []
     private var processing: Set<Key> = []
     private var failures: [Key: Int] = [:]
-    private var waiters: [CheckedContinuation<Key?, Never>] = []
+    private var waiters: [(id: Int, continuation: CheckedContinuation<Key?, Never>)] = []
+    private var nextWaiterID = 0
     private var delayed = DeadlineHeap<Key, C.Instant>()
     private var deadlines: [Key: C.Instant] = [:]
     private var shuttingDown = false
@@ -49,7 +50,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
             waiters.removeFirst()
             dirty.remove(key)
             processing.insert(key)
-            waiter.resume(returning: key)
+            waiter.continuation.resume(returning: key)
         } else {
             queue.append(key)
         }
@@ -82,8 +83,8 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     /// How many times in a row this key has failed.
     public func failureCount(_ key: Key) -> Int { failures[key] ?? 0 }
 
-    /// The next key to process, waiting if there is none; nil once shut down and drained.
-    /// The caller must call ``done(_:)`` with it.
+    /// The next key to process, waiting if there is none; nil once shut down and drained,
+    /// or when the waiting task is cancelled. The caller must call ``done(_:)`` with it.
     public func next() async -> Key? {
         if head < queue.count {
             let key = queue[head]
@@ -96,8 +97,25 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
             processing.insert(key)
             return key
         }
-        if shuttingDown { return nil }
-        return await withCheckedContinuation { waiters.append($0) }
+        if shuttingDown || Task.isCancelled { return nil }
+        nextWaiterID += 1
+        let id = nextWaiterID
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume(returning: nil)
+                } else {
+                    waiters.append((id, continuation))
+                }
+            }
+        } onCancel: {
+            Task { await self.cancelWaiter(id) }
+        }
+    }
+
+    private func cancelWaiter(_ id: Int) {
+        guard let i = waiters.firstIndex(where: { $0.id == id }) else { return }
+        waiters.remove(at: i).continuation.resume(returning: nil)
     }
 
     /// Marks a key's processing finished; if it was added meanwhile, it is queued again.
@@ -116,7 +134,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
         deadlines = [:]
         let w = waiters
         waiters = []
-        for waiter in w { waiter.resume(returning: nil) }
+        for waiter in w { waiter.continuation.resume(returning: nil) }
         wakeContinuation.finish()
     }
 
