@@ -38,9 +38,11 @@ struct CompatibilityTests {
         let shares = Dictionary(uniqueKeysWithValues: ab.ownership().map { ($0.member.name, $0.points) })
         let sharesSwapped = Dictionary(uniqueKeysWithValues: ba.ownership().map { ($0.member.name, $0.points) })
         // Whoever is later gets the shared labels, so the point counts swap with the order.
-        #expect(shares["11.2.3.4"]! > sharesSwapped["11.2.3.4"]!)
-        #expect(shares["1.2.3.4"]! < sharesSwapped["1.2.3.4"]!)
-        #expect(shares["11.2.3.4"]! + shares["1.2.3.4"]! == ab.pointCount)
+        let laterInAB = try #require(shares["11.2.3.4"]), earlierInAB = try #require(shares["1.2.3.4"])
+        let earlierInBA = try #require(sharesSwapped["11.2.3.4"]), laterInBA = try #require(sharesSwapped["1.2.3.4"])
+        #expect(laterInAB == 255 && laterInBA == 255, "the later member keeps all 255 of its labels")
+        #expect(earlierInAB == 230 && earlierInBA == 230, "the earlier member loses the 25 shared labels")
+        #expect(laterInAB + earlierInAB == ab.pointCount)
     }
 
     @Test("CRC-32/IEEE check values")
