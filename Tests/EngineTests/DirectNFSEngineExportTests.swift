@@ -30,17 +30,25 @@ struct DirectNFSEngineExportTests {
         options.engine.minFreeBytes = Self.threshold
     }
 
-    @Test func fullExport_isSkippedByPlacement_claimSpillsOver_eventSaysWhy() async throws {
-        let full = try await fullServer()
+    @Test func fullExport_isSkippedByPlacement_claimSpillsOver_eventSaysWhy_andItsVolumesStillDelete() async throws {
+        let full = try await GaneshaServer.start(exports: [.init(name: "small", tmpfsBytes: 1 << 20)])
         defer { full.stop() }
         let roomy = try await GaneshaServer.start()
         defer { roomy.stop() }
         let bed = try await EngineTestBed.start()
         defer { Task { await bed.shutdown() } }
-        try await bed.createClass("nfs")
+        try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
         let configuration = bed.configuration([full.memberConfiguration(name: "full"), roomy.memberConfiguration(name: "roomy")])
         let ring = try RingSnapshotOf(configuration)
         let run = try bed.startEngine(configuration, configure: configure)
+        let storage = try #require(run.engine.registry.entry("full")).storage
+
+        // A volume made while there was room, then the export fills up.
+        let early = try claimNames(on: "full", ring: ring, namespace: "data", prefix: "early", count: 1)[0]
+        try await bed.createClaim("data", early, className: "nfs")
+        let earlyVolume = try await bed.waitForBound("data", early)
+        #expect(try placement(of: earlyVolume) == ("full", "ring"))
+        try fillFileSystem(at: full.exportDirectory("small") + "/filler")
 
         let names = try claimNames(on: "full", ring: ring, namespace: "data", prefix: "big", count: 2)
         for name in names { try await bed.createClaim("data", name, className: "nfs") }
@@ -52,9 +60,18 @@ struct DirectNFSEngineExportTests {
             #expect(succeeded.contains { $0.contains("spill-over: full: ") && $0.contains("free, below the 256.0 KiB threshold") },
                     "the event names the full member and its free space: \(succeeded)")
         }
+        #expect(EngineTestBed.volumeDirectories(under: full.exportDirectory("small")) == ["data-\(early)"])
+
+        // Regression: the probe's own write fails with NOSPC on a full export. That is an
+        // answer, not a dead server: three of them used to take the member out of service,
+        // deletes included, so its space could never be freed.
+        for _ in 0..<3 {
+            await #expect(throws: StorageError.self) { try await storage.probe() }
+        }
+        #expect(await storage.health.condition == .healthy)
+        try await bed.deleteClaim("data", early)
+        try await bed.waitUntil("PV of \(early) deleted") { try await bed.volume(earlyVolume.metadata.name) == nil }
         #expect(EngineTestBed.volumeDirectories(under: full.exportDirectory("small")).isEmpty)
-        // A full export is placement's business, not a dead server.
-        #expect(await run.engine.registry.entry("full")?.storage.health.condition == .healthy)
         try await run.stop()
     }
 

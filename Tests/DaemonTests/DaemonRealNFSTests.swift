@@ -1,11 +1,12 @@
-// `demo --real-nfs`: the demo against real nfs-ganesha servers, members in `mode: direct`.
+// The daemon against real nfs-ganesha servers: `demo --real-nfs`, `check` of direct members
+// with explicit ports.
 import Foundation
 import Glibc
 import Testing
 import TestSupport
 
-@Suite("Daemon: demo --real-nfs", .timeLimit(.minutes(3)))
-struct DemoRealNFSTests {
+@Suite("Daemon against nfs-ganesha: demo --real-nfs, check with ports", .timeLimit(.minutes(3)))
+struct DaemonRealNFSTests {
     @Test("demo --real-nfs exits 0 over real NFS servers, lists them, and stops them at the end")
     func realNFSDemo_exits0_andStopsItsServers() async throws {
         let result = try await runDaemon(["demo", "--real-nfs", "--claims", "9", "--members", "2"], timeout: .seconds(150))
@@ -37,6 +38,41 @@ struct DemoRealNFSTests {
         #expect(result.stderr.contains("demo --real-nfs: cannot start nfs-ganesha:"))
         #expect(result.stderr.contains("contains a quote"))
         #expect(!result.stdout.contains("LocalCluster serving"), "nothing else ran")
+    }
+
+    @Test("check reaches direct members on the ports the YAML names, and fails the one whose port is wrong")
+    func check_directMembersWithPorts_reachesThemThroughTheConfiguredPorts() async throws {
+        let server = try await GaneshaServer.start()
+        defer { server.stop() }
+        let directory = try TempDirectory(prefix: "ncp-check-ports")
+        defer { directory.remove() }
+        let wrongPort = try LoopbackPort.free()
+        let config = try directory.writeFile("config.yaml", """
+            provisionerName: example.com/nfs
+            members:
+              - name: good
+                address: 127.0.0.1
+                export: /export
+                mode: direct
+                nfsPort: \(server.nfsPort)
+                mountPort: \(server.mountPort)
+              - name: wrong
+                address: 127.0.0.1
+                export: /export
+                mode: direct
+                nfsPort: \(server.nfsPort)
+                mountPort: \(wrongPort)
+            """)
+        let result = try await runDaemon(["check", "--config", config, "--output", "json", "--timeout", "3"], timeout: .seconds(60))
+        #expect(result.status == 1, "one member fails: \(result.stdout) \(result.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        let members = try #require(document["members"] as? [[String: Any]])
+        let good = try #require(members.first { $0["member"] as? String == "good" })
+        let wrong = try #require(members.first { $0["member"] as? String == "wrong" })
+        #expect(good["ok"] as? Bool == true, "\(good)")
+        #expect(good["mode"] as? String == "direct" && good["nfsPort"] as? Int == Int(server.nfsPort))
+        #expect(wrong["ok"] as? Bool == false)
+        #expect((wrong["error"] as? String)?.contains("mount port \(wrongPort)") == true, "\(wrong)")
     }
 
     /// Whether `pid` is a running ganesha.nfsd (its /proc entry names it).
