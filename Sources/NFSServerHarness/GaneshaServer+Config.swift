@@ -48,6 +48,10 @@ extension GaneshaServer {
         if directory.contains(where: { $0 == "\"" || $0 == "\\" || $0.isNewline }) {
             throw .cannotStart(command: Self.executable, reason: "the directory \(directory.debugDescription) contains a quote, a backslash or a newline, which ganesha's configuration cannot hold")
         }
+        for export in exports where export.name.isEmpty || export.name == "." || export.name == ".."
+            || !export.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
+            throw .cannotStart(command: Self.executable, reason: "the export name \(export.name.debugDescription) must be letters, digits, '-', '_' or '.'")
+        }
         do {
             try FileManager.default.createDirectory(atPath: directory + "/recovery", withIntermediateDirectories: true)
             for export in exports {

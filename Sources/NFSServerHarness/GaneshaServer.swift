@@ -89,8 +89,8 @@ public final class GaneshaServer: @unchecked Sendable {
     /// documentation).
     /// - Parameter directory: where to put the configuration, logs and exports (created if
     ///   missing, kept by ``stop()``); nil: a new temporary directory, removed by ``stop()``.
-    public static func start(exports: [Export] = [Export(name: "export")], directory: String? = nil) async throws -> GaneshaServer {
-        try await HelperThread.run { try startBlocking(exports: exports, directory: directory) }
+    public static func start(exports: [Export] = [Export(name: "export")], directory: String? = nil) async throws(HelperError) -> GaneshaServer {
+        try await HelperThread.run { () throws(HelperError) in try startBlocking(exports: exports, directory: directory) }
     }
 
     /// The blocking version of ``start(exports:directory:)``, for benchmarks and helper
