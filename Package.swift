@@ -4,8 +4,9 @@
 // PersistentVolumes over many NFS servers with a consistent-hash ring.
 //
 // Layers point one way: Daemon -> Engine -> RingCore -> CXXHash. LocalCluster (an
-// in-process Kubernetes API server for tests and `demo`) is used by Daemon and the tests,
-// never by Engine. See docs/ARCHITECTURE.md.
+// in-process Kubernetes API server for tests and `demo`) and NFSServerHarness (nfs-ganesha
+// on loopback for `demo --real-nfs` and the tests) are used by Daemon and the tests, never
+// by Engine. See docs/ARCHITECTURE.md.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -70,6 +71,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // nfs-ganesha on loopback (start, SIGSTOP/SIGCONT, kill, restart) for `demo --real-nfs`,
+        // the tests and the benchmarks. Foundation only: its readiness check speaks ONC RPC
+        // itself, so it does not depend on the NFS client it is used to test.
+        .target(
+            name: "NFSServerHarness",
+            swiftSettings: strict
+        ),
         .target(
             name: "LocalCluster",
             dependencies: [
@@ -87,6 +95,7 @@ let package = Package(
                 "Engine",
                 "RingCore",
                 "LocalCluster",
+                "NFSServerHarness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -100,11 +109,13 @@ let package = Package(
             swiftSettings: strict
         ),
         // `swift run -c release Benchmarks`: a plain executable that prints its own tables.
-        // The storage benchmark drives the stores of Engine against an nfs-ganesha started
-        // by TestSupport's helper (the same code the tests use).
+        // The storage and provisioning benchmarks drive Engine (and LocalCluster) against
+        // nfs-ganesha servers started by NFSServerHarness (the same code the tests use);
+        // TestSupport gives them bindfs and temporary directories.
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["RingCore", "CXXHash", "Engine", "TestSupport"],
+            dependencies: ["RingCore", "CXXHash", "Engine", "LocalCluster", "NFSServerHarness", "TestSupport",
+                           .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks",
             swiftSettings: strict
         ),
@@ -114,6 +125,7 @@ let package = Package(
             dependencies: [
                 "Engine",
                 "LocalCluster",
+                "NFSServerHarness",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

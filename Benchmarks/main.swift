@@ -1,12 +1,16 @@
-// `swift run -c release Benchmarks [lookup|hash|build|memory|remap|balance ...] [--json] [--quick]`
+// `swift run -c release Benchmarks [lookup|hash|build|memory|remap|balance|storage|provisioning ...] [--json] [--quick]`
 //
 // Prints readable tables (Markdown) as each completes, or one JSON document with --json.
 // No argument runs the ring benchmarks (about two minutes on the 2-core machines here);
-// `storage` (NFS operation latency: starts nfs-ganesha, needs root) runs only when named.
+// the NFS benchmarks run only when named (they start nfs-ganesha and need root):
+// `storage` (per-operation latency of the stores) and `provisioning` (claims/s through the
+// engine and LocalCluster on three direct members, all up and with one SIGSTOPped).
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let known = ["lookup", "hash", "build", "memory", "remap", "balance", "storage"]
+let known = ["lookup", "hash", "build", "memory", "remap", "balance", "storage", "provisioning"]
+/// Run only when named: they need root and start NFS servers.
+let nfsBenchmarks: Set<String> = ["storage", "provisioning"]
 let json = arguments.contains("--json")
 let quick = arguments.contains("--quick")
 let selected = arguments.filter { !$0.hasPrefix("--") }
@@ -21,7 +25,7 @@ if let unknown = selected.first(where: { !known.contains($0) }) {
 #if DEBUG
 FileHandle.standardError.write(Data("Benchmarks: this is a debug build; figures are meaningless. Use `swift run -c release Benchmarks`.\n".utf8))
 #endif
-let wanted = selected.isEmpty ? known.filter { $0 != "storage" } : selected
+let wanted = selected.isEmpty ? known.filter { !nfsBenchmarks.contains($0) } : selected
 let reporter = Reporter(json: json)
 let cores = ProcessInfo.processInfo.activeProcessorCount
 if !json { print("# nfs-cluster-provisioner ring benchmarks\n\n\(cores) cores, \(ProcessInfo.processInfo.operatingSystemVersionString)\n") }
@@ -34,6 +38,7 @@ for name in wanted {
     case "remap": RingShapeBenchmarks.remap(reporter, quick: quick)
     case "balance": RingShapeBenchmarks.balance(reporter, quick: quick)
     case "storage": StorageBenchmarks.run(reporter, quick: quick)
+    case "provisioning": ProvisioningBenchmarks.run(reporter, quick: quick)
     default: break
     }
 }

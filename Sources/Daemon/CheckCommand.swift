@@ -57,6 +57,7 @@ struct CheckCommand: AsyncParsableCommand {
             table.add([m.name, m.address, m.export, m.state.rawValue, error.map { "FAILED: \($0)" } ?? "ok",
                        stats.map { Placement.formatBytes($0.availableBytes) } ?? "-", stats.map { Placement.formatBytes($0.totalBytes) } ?? "-"])
             rows.append(["member": m.name, "address": m.address, "export": m.export, "state": m.state.rawValue, "mode": m.mode.rawValue,
+                         "nfsPort": m.nfsPort.map { Int($0) as Any } ?? NSNull(), "mountPort": m.mountPort.map { Int($0) as Any } ?? NSNull(),
                          "ok": error == nil, "error": error ?? NSNull(),
                          "availableBytes": stats.map { Int($0.availableBytes) as Any } ?? NSNull(),
                          "totalBytes": stats.map { Int($0.totalBytes) as Any } ?? NSNull()])

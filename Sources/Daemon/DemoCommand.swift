@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import LocalCluster
 import Logging
+import NFSServerHarness
 import RingCore
 
 /// `nfs-cluster-provisioner demo`: the whole product on a machine with no cluster.
@@ -11,11 +12,18 @@ import RingCore
 /// local directories the NFS exports, runs the real engine against it over HTTP, and walks
 /// through provisioning, the ring's balance, deletion under each policy, and a re-created
 /// StatefulSet claim finding its data. Ends with a summary cross-checked against what the
-/// cluster holds; exits 0 when everything matched.
+/// cluster holds; exits 0 when everything matched, 1 when something did not.
+///
+/// `--real-nfs` serves every member from a real nfs-ganesha on 127.0.0.1 (NFSv3), reached
+/// in `mode: direct` on the servers' own ports (``DemoNFSServers``): the same engine, over
+/// the NFS protocol instead of local directories. The servers are stopped at the end,
+/// whatever happened. If they cannot be started (not root, packages missing and not
+/// installable, ganesha failing), the demo says why on one line and exits 2 before
+/// anything else runs: like bad input, the request cannot be carried out as given.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Show the provisioner at work against an in-process Kubernetes API server and local directories.")
+        abstract: "Show the provisioner at work against an in-process Kubernetes API server and local directories (or real NFS servers).")
 
     @Option(help: "How many NFS servers (local directories) to spread over.")
     var members: Int = 3
@@ -29,6 +37,9 @@ struct DemoCommand: AsyncParsableCommand {
     var keep = false
     @Flag(help: "Log the engine's work too.")
     var verbose = false
+    @Flag(name: .customLong("real-nfs"),
+          help: "Serve each member from a real nfs-ganesha on 127.0.0.1 (NFSv3, mode: direct). Needs root; installs nfs-ganesha when missing; exits 2 if the servers cannot be started.")
+    var realNFS = false
 
     func run() async throws {
         guard (1...64).contains(members) else { throw UsageError("--members must be between 1 and 64") }
@@ -41,32 +52,90 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let root = try directory ?? Self.temporaryDirectory()
         let show = DemoOutput()
-        show.heading("nfs-cluster-provisioner demo")
+        show.heading("nfs-cluster-provisioner demo\(realNFS ? " (real NFS: nfs-ganesha)" : "")")
         show.line("exports under \(root)\(keep || directory != nil ? "" : " (removed at the end; --keep leaves them)")")
+        let removesRoot = !keep && directory == nil
+        let removeRoot: @Sendable () -> Void = { if removesRoot { try? FileManager.default.removeItem(atPath: root) } }
 
-        var clusterConfiguration = LocalClusterConfiguration.default
-        clusterConfiguration.controllerResyncPeriod = .seconds(1)
-        clusterConfiguration.logger = Logger(label: "LocalCluster", factory: { _ in SwiftLogNoOpLogHandler() })
-        let cluster = try await LocalCluster.start(clusterConfiguration)
-        show.line("LocalCluster serving the Kubernetes API on \(cluster.baseURL)")
+        let servers: DemoNFSServers?
+        let setup: (members: [MemberConfiguration], directories: [String: String])
+        if realNFS {
+            do throws(HelperError) {
+                let started = try await DemoNFSServers.start(count: members, root: root, show: show)
+                servers = started
+                setup = (started.members, started.localDirectories)
+            } catch {
+                removeRoot()
+                throw UsageError("demo --real-nfs: cannot start nfs-ganesha: \(error.summary)")
+            }
+        } else {
+            servers = nil
+            do {
+                setup = try DemoScenario.localMembers(root: root, count: members)
+            } catch {
+                removeRoot()
+                throw error
+            }
+        }
+        /// Every exit from here on: servers killed first (they serve the directory), then
+        /// the directory removed unless kept.
+        let cleanUp: @Sendable () -> Void = {
+            if let servers {
+                servers.stop()
+                show.line("stopped \(servers.servers.count) nfs-ganesha servers")
+            }
+            removeRoot()
+        }
+        // The servers run in process groups of their own, so a Ctrl-C at the terminal does
+        // not reach them: on SIGINT or SIGTERM, stop them before leaving.
+        let signalSources = servers == nil ? [] : Self.onTermination {
+            cleanUp()
+        }
+        defer { for source in signalSources { source.cancel() } }
+
         var outcome = DemoScenario.Outcome()
         do {
-            let scenario = try DemoScenario(cluster: cluster, root: root, memberCount: members, claimCount: claims,
-                                            hash: ringHash, show: show, verbose: verbose)
-            outcome = try await scenario.run()
-        } catch {
+            var clusterConfiguration = LocalClusterConfiguration.default
+            clusterConfiguration.controllerResyncPeriod = .seconds(1)
+            clusterConfiguration.logger = Logger(label: "LocalCluster", factory: { _ in SwiftLogNoOpLogHandler() })
+            let cluster = try await LocalCluster.start(clusterConfiguration)
+            show.line("LocalCluster serving the Kubernetes API on \(cluster.baseURL)")
+            do {
+                let scenario = DemoScenario(cluster: cluster, root: root, members: setup.members, localDirectories: setup.directories,
+                                            claimCount: claims, hash: ringHash, show: show, verbose: verbose)
+                outcome = try await scenario.run()
+            } catch {
+                await cluster.shutdown()
+                throw error
+            }
             await cluster.shutdown()
-            if !keep && directory == nil { try? FileManager.default.removeItem(atPath: root) }
+        } catch {
+            cleanUp()
             throw error
         }
-        await cluster.shutdown()
-        if !keep && directory == nil { try? FileManager.default.removeItem(atPath: root) }
+        cleanUp()
         if !outcome.mismatches.isEmpty {
             show.heading("MISMATCHES")
             for m in outcome.mismatches { show.line("✗ \(m)") }
             throw ExitCode(1)
         }
         show.line("\nDemo finished: every check matched what the cluster holds.")
+    }
+
+    /// Runs `action`, then exits with 128 + the signal's number, on SIGINT or SIGTERM (the
+    /// signals' default action is replaced until the returned sources are cancelled).
+    static func onTermination(_ action: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write(Data("nfs-cluster-provisioner: demo interrupted by signal \(number)\n".utf8))
+                action()
+                Foundation.exit(128 + number)
+            }
+            source.resume()
+            return source
+        }
     }
 
     static func temporaryDirectory() throws -> String {

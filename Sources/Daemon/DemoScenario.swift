@@ -14,27 +14,50 @@ struct DemoScenario {
     let cluster: LocalCluster
     let root: String
     let configuration: ProvisionerConfiguration
+    /// Where each member's export is on this machine: the mount path of a mounted member,
+    /// the served directory of a real NFS server. The demo writes workload data there and
+    /// checks deletes there, as a pod on a node would see the volume.
+    let localDirectories: [String: String]
     let claimCount: Int
     let show: DemoOutput
     let verbose: Bool
     let provisionerName = "demo.example.com/nfs"
     let classes = [("nfs-delete", "delete"), ("nfs-archive", "archive"), ("nfs-retain", "retain")]
 
-    init(cluster: LocalCluster, root: String, memberCount: Int, claimCount: Int, hash: RingHash, show: DemoOutput, verbose: Bool) throws {
+    /// - Parameters:
+    ///   - members: the ring's members (see ``localMembers(root:count:)``, and
+    ///     `DemoNFSServers` for real servers).
+    ///   - localDirectories: member name → its export's directory on this machine.
+    init(cluster: LocalCluster, root: String, members: [MemberConfiguration], localDirectories: [String: String],
+         claimCount: Int, hash: RingHash, show: DemoOutput, verbose: Bool) {
         self.cluster = cluster
         self.root = root
         self.claimCount = claimCount
         self.show = show
         self.verbose = verbose
-        var members: [MemberConfiguration] = []
-        for i in 1...memberCount {
-            let dir = root + "/nfs-\(i)"
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            members.append(MemberConfiguration(name: "nfs-\(i)", address: "nfs-\(i).demo.local", export: "/exports", mountPath: dir))
-        }
+        self.localDirectories = localDirectories
         configuration = ProvisionerConfiguration(provisionerName: provisionerName,
                                                  ring: RingConfiguration(virtualNodesPerMember: 255, hash: hash),
                                                  members: members, source: "demo")
+    }
+
+    /// Mounted members on plain directories `<root>/nfs-<i>` (the default demo).
+    static func localMembers(root: String, count: Int) throws -> (members: [MemberConfiguration], directories: [String: String]) {
+        var members: [MemberConfiguration] = []
+        var directories: [String: String] = [:]
+        for i in 1...count {
+            let dir = root + "/nfs-\(i)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            members.append(MemberConfiguration(name: "nfs-\(i)", address: "nfs-\(i).demo.local", export: "/exports", mountPath: dir))
+            directories["nfs-\(i)"] = dir
+        }
+        return (members, directories)
+    }
+
+    /// The local directory of a member's export.
+    func localDirectory(_ member: String) throws -> String {
+        guard let directory = localDirectories[member] else { throw DemoError.unknownMember(member) }
+        return directory
     }
 
     /// Claim names like a few StatefulSets' in three namespaces.
@@ -72,8 +95,11 @@ struct DemoScenario {
         show.heading("1. \(configuration.members.count) NFS servers on a \(configuration.ring) ring")
         let ring = try RingSnapshot(members: configuration.ringMembers, configuration: configuration.ring)
         for share in ring.ownership() {
-            let m = configuration.member(named: share.member.name)!
-            show.line("  \(share.member.name)  \(m.address):\(m.export)  → \(m.mountPath ?? "")   owns \(String(format: "%.1f", share.share * 100))% of the ring")
+            guard let m = configuration.member(named: share.member.name) else { continue }
+            let reach = m.mode == .direct
+                ? "direct NFSv3, ports \(m.nfsPort.map(String.init) ?? "rpcbind")/\(m.mountPort.map(String.init) ?? "rpcbind")"
+                : "→ \(m.mountPath ?? "")"
+            show.line("  \(share.member.name)  \(m.address):\(m.export)  \(reach)   owns \(String(format: "%.1f", share.share * 100))% of the ring")
         }
         try await waitFor("leadership", timeout: .seconds(20)) { await engine.leadership == .leader }
         show.line("  this replica holds the leader Lease default/\(ProvisionerName.leaseName(for: provisionerName))")
@@ -128,7 +154,7 @@ struct DemoScenario {
 
         // Workload data in every volume.
         for (key, record) in placed {
-            let dir = configuration.member(named: record.member)!.mountPath! + "/" + record.directory.description
+            let dir = try localDirectory(record.member) + "/" + record.directory.description
             try "written by \(key)\n".write(toFile: dir + "/data.txt", atomically: true, encoding: .utf8)
         }
 
@@ -147,7 +173,7 @@ struct DemoScenario {
             return gone
         }
         for d in deleted {
-            let mount = configuration.member(named: d.record.member)!.mountPath!
+            let mount = try localDirectory(d.record.member)
             let dir = mount + "/" + d.record.directory.description
             let archived = ((try? FileManager.default.contentsOfDirectory(atPath: mount + "/.nfs-cluster-provisioner/archive")) ?? []).filter { $0.hasPrefix(d.pv) }
             switch d.policy {
@@ -174,7 +200,7 @@ struct DemoScenario {
             }
             let pv = try await client.get(PersistentVolume.self, name: "pvc-\(again.metadata.uid)")
             let record = try VolumeRecord(annotations: pv.metadata.annotations)
-            let dir = configuration.member(named: record.member)!.mountPath! + "/" + record.directory.description
+            let dir = try localDirectory(record.member) + "/" + record.directory.description
             let data = (try? String(contentsOfFile: dir + "/data.txt", encoding: .utf8)) ?? ""
             check(record.member == retained.record.member && record.directory == retained.record.directory, "re-created claim moved")
             check(data == "written by \(retained.key)\n", "re-created claim lost its data")
@@ -188,7 +214,7 @@ struct DemoScenario {
         var perMember: [String: Int] = [:]
         for pv in pvs {
             guard let record = try? VolumeRecord(annotations: pv.metadata.annotations),
-                  let mount = configuration.member(named: record.member)?.mountPath else {
+                  let mount = localDirectories[record.member] else {
                 check(false, "PV \(pv.metadata.name) has no readable record")
                 continue
             }
@@ -222,9 +248,11 @@ struct DemoScenario {
 
 enum DemoError: Error, CustomStringConvertible {
     case timedOut(String)
+    case unknownMember(String)
     var description: String {
         switch self {
         case .timedOut(let what): return "the demo timed out waiting for \(what)"
+        case .unknownMember(let member): return "a volume names member \(member), which the demo did not configure"
         }
     }
 }

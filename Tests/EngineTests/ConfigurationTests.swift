@@ -114,6 +114,13 @@ struct YAMLConfigurationTests {
         ("members: [", "not YAML"),
         ("", "the file is empty"),
         ("- a\n- b\n", "must be a mapping"),
+        ("provisionerName: x.com/nfs\nmembers:\n  - address: a\n    export: /e\n    nfsPort: 2049\n", "members[0].nfsPort is only valid with `mode: direct`"),
+        ("provisionerName: x.com/nfs\nmembers:\n  - address: a\n    export: /e\n    mode: mounted\n    mountPort: 20048\n", "members[0].mountPort is only valid with `mode: direct`"),
+        ("provisionerName: x.com/nfs\nmembers:\n  - address: a\n    export: /e\n    mode: direct\n    nfsPort: 0\n", "members[0].nfsPort must be a port number between 1 and 65535, got 0"),
+        ("provisionerName: x.com/nfs\nmembers:\n  - address: a\n    export: /e\n    mode: direct\n    nfsPort: 65536\n", "members[0].nfsPort must be a port number between 1 and 65535, got 65536"),
+        ("provisionerName: x.com/nfs\nmembers:\n  - address: a\n    export: /e\n    mode: direct\n    mountPort: -1\n", "members[0].mountPort must be a port number between 1 and 65535, got -1"),
+        ("provisionerName: x.com/nfs\nmembers:\n  - address: a\n    export: /e\n    mode: direct\n    mountPort: mountd\n", "members[0].mountPort must be an integer"),
+        ("provisionerName: x.com/nfs\nmembers:\n  - address: a\n    export: /e\n    mode: direct\n    nfsPort: [2049]\n", "members[0].nfsPort must be an integer"),
     ])
     func badYAML_isRefused(text: String, message: String) {
         do {
@@ -122,6 +129,49 @@ struct YAMLConfigurationTests {
         } catch {
             #expect(error.description.contains(message), "\(error.description)")
             #expect(error.description.contains("bad.yaml"))
+        }
+    }
+
+    @Test("direct members may name their NFS and MOUNT ports; absent ports are asked of rpcbind")
+    func yaml_directMemberPorts() throws {
+        let c = try ProvisionerConfiguration.fromYAML("""
+            provisionerName: example.com/nfs
+            members:
+              - name: a
+                address: 127.0.0.1
+                export: /export
+                mode: direct
+                nfsPort: 12049
+                mountPort: 65535
+              - name: b
+                address: 127.0.0.1
+                export: /export
+                mode: direct
+                nfsPort: 1
+            """, source: "ports.yaml")
+        #expect(c.members[0].nfsPort == 12049 && c.members[0].mountPort == 65535)
+        #expect(c.members[1].nfsPort == 1 && c.members[1].mountPort == nil)
+        let store = try #require(try c.members[0].makeVolumeStore() as? DirectNFSVolumeStore)
+        #expect(store.configuration.nfsPort == 12049 && store.configuration.mountPort == 65535)
+        let other = try #require(try c.members[1].makeVolumeStore() as? DirectNFSVolumeStore)
+        #expect(other.configuration.nfsPort == 1 && other.configuration.mountPort == nil)
+    }
+
+    @Test("ports set in code on a mounted member, or port 0, are refused by validate()")
+    func validate_refusesPortsOnMountedMembersAndPortZero() {
+        let mounted = MemberConfiguration(name: "m", address: "h", export: "/e", mountPath: "/mnt/m", nfsPort: 2049)
+        let zero = MemberConfiguration(name: "d", address: "h", export: "/e", mountPath: nil, mode: .direct, mountPort: 0)
+        for (member, message) in [(mounted, "members[0].nfsPort is only valid with `mode: direct`"),
+                                  (zero, "members[0].mountPort must be a port number between 1 and 65535, got 0")] {
+            let configuration = ProvisionerConfiguration(
+                provisionerName: "example.com/nfs", ring: RingConfiguration(virtualNodesPerMember: 10, hash: .xxh3),
+                members: [member], source: "code")
+            do {
+                try configuration.validate()
+                Issue.record("accepted \(member)")
+            } catch {
+                #expect(error.description.hasPrefix("code: " + message), "\(error.description)")
+            }
         }
     }
 

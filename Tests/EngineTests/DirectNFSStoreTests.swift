@@ -88,7 +88,7 @@ struct DirectNFSStoreTests {
         let server = try await GaneshaServer.start()
         defer { server.stop() }
         let store = try DirectNFSVolumeStore(configuration: server.storeConfiguration(member: "a"))
-        let failures = try await HelperThread.run { () -> [String] in
+        let failures = await HelperThread.run { () -> [String] in
             let found = Mutex<[String]>([])
             DispatchQueue.concurrentPerform(iterations: 16) { index in
                 do {
@@ -141,7 +141,7 @@ struct DirectNFSStoreTests {
         let store = try DirectNFSVolumeStore(configuration: server.storeConfiguration(member: "a", timeout: .seconds(1)))
         try store.probe()
         server.suspend()
-        let error = try await HelperThread.run { storageErrorValue { _ = try store.stat(rel("x")) } }
+        let error = await HelperThread.run { storageErrorValue { _ = try store.stat(rel("x")) } }
         server.resume()
         #expect(error == .timedOut(member: "a", operation: .stat, path: "x", after: .seconds(1)))
         #expect(try store.stat(rel("x")) == nil)

@@ -12,6 +12,9 @@ struct MemberHealthTests {
     static let timeout = StorageError.timedOut(member: "m", operation: .stat, path: "p", after: .seconds(1))
     static let answered = StorageError.notFound(member: "m", operation: .rename, path: "p")
     static let unknown = StorageError.cancelled(member: "m", operation: .stat)
+    /// The probe's write on a full export (regression: three of them took a full member out
+    /// of service, deletes included, so its space could never be freed by the provisioner).
+    static let noSpace = StorageError.systemCall(member: "m", operation: .probe, path: "p", call: "NFSv3 WRITE (NFS3ERR_NOSPC)", errno: 28)  // ENOSPC
 
     enum State: String, CaseIterable, CustomTestStringConvertible {
         case healthy, suspect1, suspect2, unhealthy, probing
@@ -38,7 +41,7 @@ struct MemberHealthTests {
 
     enum Event: String, CaseIterable, CustomTestStringConvertible {
         case callSucceeded, callFailedServerResponded, callFailedFailure, callFailedTimeout, callFailedUnknown
-        case probeStarted, probeSucceeded, probeFailedFailure, probeFailedTimeout
+        case probeStarted, probeSucceeded, probeFailedFailure, probeFailedTimeout, probeFailedNoSpace
         var testDescription: String { rawValue }
 
         func apply(to health: inout MemberHealth, now: ContinuousClock.Instant) -> MemberHealth.Transition? {
@@ -52,6 +55,7 @@ struct MemberHealthTests {
             case .probeSucceeded: health.probeSucceeded(now: now)
             case .probeFailedFailure: health.probeFailed(serverFailure, now: now)
             case .probeFailedTimeout: health.probeFailed(timeout, now: now)
+            case .probeFailedNoSpace: health.probeFailed(noSpace, now: now)
             }
         }
     }
@@ -64,12 +68,14 @@ struct MemberHealthTests {
         case (.healthy, .callFailedTimeout), (.healthy, .probeFailedTimeout): .unhealthy(failedProbes: 0)
         case (.healthy, _): .healthy
         // suspect(1)
-        case (.suspect1, .callSucceeded), (.suspect1, .callFailedServerResponded), (.suspect1, .probeSucceeded): .healthy
+        case (.suspect1, .callSucceeded), (.suspect1, .callFailedServerResponded), (.suspect1, .probeSucceeded),
+             (.suspect1, .probeFailedNoSpace): .healthy
         case (.suspect1, .callFailedFailure), (.suspect1, .probeFailedFailure): .suspect(consecutiveFailures: 2)
         case (.suspect1, .callFailedTimeout), (.suspect1, .probeFailedTimeout): .unhealthy(failedProbes: 0)
         case (.suspect1, .callFailedUnknown), (.suspect1, .probeStarted): .suspect(consecutiveFailures: 1)
         // suspect(2): the third failure reaches the threshold
-        case (.suspect2, .callSucceeded), (.suspect2, .callFailedServerResponded), (.suspect2, .probeSucceeded): .healthy
+        case (.suspect2, .callSucceeded), (.suspect2, .callFailedServerResponded), (.suspect2, .probeSucceeded),
+             (.suspect2, .probeFailedNoSpace): .healthy
         case (.suspect2, .callFailedFailure), (.suspect2, .probeFailedFailure): .unhealthy(failedProbes: 0)
         case (.suspect2, .callFailedTimeout), (.suspect2, .probeFailedTimeout): .unhealthy(failedProbes: 0)
         case (.suspect2, .callFailedUnknown), (.suspect2, .probeStarted): .suspect(consecutiveFailures: 2)
@@ -77,7 +83,8 @@ struct MemberHealthTests {
         case (.unhealthy, .probeStarted): .probing(failedProbes: 0)
         case (.unhealthy, _): .unhealthy(failedProbes: 0)
         // probing: the probe's result decides; calls do not
-        case (.probing, .probeSucceeded): .healthy
+        // A full export answered the probe: alive, and placement's threshold handles fullness.
+        case (.probing, .probeSucceeded), (.probing, .probeFailedNoSpace): .healthy
         case (.probing, .probeFailedFailure), (.probing, .probeFailedTimeout): .unhealthy(failedProbes: 1)
         case (.probing, _): .probing(failedProbes: 0)
         }

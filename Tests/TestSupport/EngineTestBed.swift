@@ -64,6 +64,14 @@ public final class EngineTestBed: Sendable {
             source: "test")
     }
 
+    /// A configuration of the given members, e.g. `mode: direct` members on nfs-ganesha
+    /// servers (``GaneshaServer/memberConfiguration(name:export:weight:state:)``).
+    public func configuration(_ members: [MemberConfiguration], hash: RingHash = .xxh3) -> ProvisionerConfiguration {
+        ProvisionerConfiguration(
+            provisionerName: provisionerName, ring: RingConfiguration(virtualNodesPerMember: 255, hash: hash),
+            members: members, source: "test")
+    }
+
     /// Builds and starts an engine (no leader election unless `configure` sets it).
     public func startEngine(_ configuration: ProvisionerConfiguration,
                             configure: (inout ProvisionerEngine.Options) -> Void = { _ in },
@@ -142,7 +150,12 @@ public final class EngineTestBed: Sendable {
 
     /// Directories (relative to the export) that hold an ownership marker, per member.
     public func volumeDirectories(_ member: String) -> [String] {
-        let base = export(member)
+        Self.volumeDirectories(under: export(member))
+    }
+
+    /// Directories under `base` (an export's local directory, e.g. a ganesha server's)
+    /// that hold an ownership marker, relative to `base`; the reserved area is skipped.
+    public static func volumeDirectories(under base: String) -> [String] {
         var found: [String] = []
         guard let walker = FileManager.default.enumerator(atPath: base) else { return [] }
         while let item = walker.nextObject() as? String {

@@ -22,6 +22,9 @@ extension ProvisionerConfiguration {
     ///     mode: mounted           # mounted (default) or direct
     ///   - address: "fd00::10"     # IPv6 works here
     ///     export: /srv/nfs
+    ///     mode: direct
+    ///     nfsPort: 2049           # direct only: skip rpcbind (default: ask rpcbind)
+    ///     mountPort: 20048        # direct only: the MOUNT protocol's port
     /// ```
     ///
     /// Unknown keys are errors (a misspelt `wieght` must not silently mean weight 1).
@@ -77,7 +80,7 @@ extension ProvisionerConfiguration {
         for (i, node) in sequence.enumerated() {
             let path = "members[\(i)]"
             let m = try YAMLFields(node, path: path, source: source,
-                                   known: ["name", "address", "export", "mountPath", "weight", "state", "mode"])
+                                   known: ["name", "address", "export", "mountPath", "weight", "state", "mode", "nfsPort", "mountPort"])
             guard let address = try m.string("address"), !address.isEmpty else {
                 throw .missing(source: source, field: "\(path).address", hint: "give the NFS server's host name or IP address")
             }
@@ -101,7 +104,8 @@ extension ProvisionerConfiguration {
             }
             let mountPath = try m.string("mountPath") ?? (mode == .mounted ? "\(base)/\(memberName)" : nil)
             members.append(MemberConfiguration(name: memberName, address: address, export: export, mountPath: mountPath,
-                                               weight: try m.int("weight") ?? 1, state: state, mode: mode))
+                                               weight: try m.int("weight") ?? 1, state: state, mode: mode,
+                                               nfsPort: try m.port("nfsPort"), mountPort: try m.port("mountPort")))
         }
         let configuration = ProvisionerConfiguration(provisionerName: name, ring: ring, members: members, source: source,
                                                      verbose: try top.bool("log") ?? false)
@@ -161,6 +165,15 @@ struct YAMLFields {
             throw .invalid(source: source, field: field(key), problem: "must be an integer, got \"\(node.string ?? "?")\"")
         }
         return value
+    }
+
+    /// A TCP port: an integer from 1 to 65535.
+    func port(_ key: String) throws(ConfigurationError) -> UInt16? {
+        guard let value = try int(key) else { return nil }
+        guard (1...65535).contains(value), let port = UInt16(exactly: value) else {
+            throw .invalid(source: source, field: field(key), problem: "must be a port number between 1 and 65535, got \(value)")
+        }
+        return port
     }
 
     func bool(_ key: String) throws(ConfigurationError) -> Bool? {

@@ -13,7 +13,8 @@ public import RingCore
 ///
 /// Invariants (checked by ``validate()``, which the loaders call): a valid provisioner
 /// name, at least one member, unique non-empty member names, weights ≥ 1, virtual nodes
-/// ≥ 1, absolute export paths, a mount path for every mounted member.
+/// ≥ 1, absolute export paths, a mount path for every mounted member, NFS and MOUNT ports
+/// (1-65535) only on direct members.
 public struct ProvisionerConfiguration: Sendable, Hashable {
     /// The `provisioner` a StorageClass names to be served by this provisioner. Also names
     /// the leader-election Lease (with `/` replaced by `-`), as the original's library did.
@@ -70,6 +71,15 @@ public struct ProvisionerConfiguration: Sendable, Hashable {
                     throw .invalid(source: source, field: "\(field).mountPath", problem: "a mounted member needs the absolute path where its export is mounted in the pod")
                 }
             }
+            for (key, port) in [("nfsPort", m.nfsPort), ("mountPort", m.mountPort)] {
+                guard let port else { continue }
+                guard m.mode == .direct else {
+                    throw .invalid(source: source, field: "\(field).\(key)", problem: "is only valid with `mode: direct` (a mounted member's ports are the mount's business); remove it or set mode: direct")
+                }
+                guard port >= 1 else {
+                    throw .invalid(source: source, field: "\(field).\(key)", problem: "must be a port number between 1 and 65535, got 0")
+                }
+            }
         }
         do {
             _ = try RingSnapshot(members: ringMembers, configuration: ring)
@@ -112,9 +122,17 @@ public struct MemberConfiguration: Sendable, Hashable {
     public var state: State
     /// Default mounted.
     public var mode: Mode
+    /// The server's NFS port (direct members only). Default nil: ask the server's rpcbind
+    /// (port 111), as `mount -t nfs` does. Set when the server does not register with
+    /// rpcbind or shares a host with other servers (only one can hold the host's NFSv3
+    /// registration). PVs cannot carry a port: nodes still mount through rpcbind or the
+    /// StorageClass's `mountOptions` (`port=`, `mountport=`).
+    public var nfsPort: UInt16?
+    /// The server's MOUNT protocol port (direct members only). Default nil: ask rpcbind.
+    public var mountPort: UInt16?
 
     public init(name: String? = nil, address: String, export: String, mountPath: String?, weight: Int = 1,
-                state: State = .active, mode: Mode = .mounted) {
+                state: State = .active, mode: Mode = .mounted, nfsPort: UInt16? = nil, mountPort: UInt16? = nil) {
         self.name = name ?? address
         self.address = address
         self.export = export
@@ -122,5 +140,7 @@ public struct MemberConfiguration: Sendable, Hashable {
         self.weight = weight
         self.state = state
         self.mode = mode
+        self.nfsPort = nfsPort
+        self.mountPort = mountPort
     }
 }

@@ -194,7 +194,13 @@ public struct MemberHealth: Sendable, Hashable {
 
     /// A probe failed. Any probe failure counts (a probe asks the export to work), a
     /// timeout makes the member unhealthy at once; a failed recovery probe doubles the wait.
+    ///
+    /// Except a full export (``StorageError/isOutOfSpace``, the probe's write refused): the
+    /// server answered, so it counts as a successful probe. Fullness is placement's business
+    /// (the free-space threshold); counting it would take a full member out of service,
+    /// deletes included, and deletes are what frees its space.
     public mutating func probeFailed(_ error: StorageError, now: ContinuousClock.Instant) -> Transition? {
+        if error.isOutOfSpace { return probeSucceeded(now: now) }
         switch condition {
         case .probing(let failed):
             lastError = error

@@ -5,7 +5,7 @@ import Synchronization
 /// server, swapped atomically when the configuration changes.
 ///
 /// A member whose configuration is unchanged keeps its actor (its threads, its health);
-/// a changed one (address, export, mount path or mode) gets a new actor; a removed one is
+/// a changed one (address, export, mount path, mode or ports) gets a new actor; a removed one is
 /// dropped (its volumes' PVs still name it: deleting them reports the member as no longer
 /// configured, and they wait until it comes back). Draining is applied in place.
 public final class MemberRegistry: Sendable {
@@ -76,6 +76,7 @@ public final class MemberRegistry: Sendable {
 
     static func sameEndpoint(_ a: MemberConfiguration, _ b: MemberConfiguration) -> Bool {
         a.address == b.address && a.export == b.export && a.mountPath == b.mountPath && a.mode == b.mode
+            && a.nfsPort == b.nfsPort && a.mountPort == b.mountPort
     }
 
     /// The member with this ring name, if configured.

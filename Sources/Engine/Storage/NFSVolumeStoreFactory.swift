@@ -6,7 +6,8 @@ extension MemberConfiguration {
     ///   ``ProvisionerConfiguration/validate()`` requires), refusing to work unless a
     ///   filesystem is mounted there (unless `requireMountPoint` is false: tests, the demo);
     /// - `mode: direct`: a ``DirectNFSVolumeStore`` that mounts `address:export` over NFSv3
-    ///   itself, each NFS call bounded by `nfsTimeout`.
+    ///   itself, each NFS call bounded by `nfsTimeout`, on ``nfsPort`` and ``mountPort`` when
+    ///   set (else the ports the server's rpcbind gives).
     ///
     /// No I/O: the first call reaches the export (on the member's executor).
     public func makeVolumeStore(

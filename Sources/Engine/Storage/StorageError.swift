@@ -113,6 +113,12 @@ public enum StorageError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The server refused a write for lack of space (ENOSPC) or quota (EDQUOT): it works,
+    /// it is full. Placement's free-space threshold deals with it, not health.
+    public var isOutOfSpace: Bool {
+        errnoValue == ENOSPC || errnoValue == EDQUOT
+    }
+
     /// The errno of a ``systemCall(member:operation:path:call:errno:)``.
     public var errnoValue: Int32? {
         if case .systemCall(_, _, _, _, let code) = self { return code }

@@ -1,4 +1,4 @@
-// The ganesha configuration of a test server, its directories, and the shared rpcbind.
+// The ganesha configuration of a server and its directories.
 import Foundation
 import Glibc
 
@@ -16,7 +16,7 @@ extension GaneshaServer {
                 Protocols = 3; Enable_NLM = false; Enable_RQUOTA = false; Enable_UDP = false;
                 Mount_Path_Pseudo = true; Plugins_Dir = "\(Self.pluginsDirectory)";
             }
-            NFSV4 { Graceless = true; Lease_Lifetime = 10; RecoveryBackend = fs; RecoveryRoot = "\(directory.child("recovery"))"; Only_Numeric_Owners = true; }
+            NFSV4 { Graceless = true; Lease_Lifetime = 10; RecoveryBackend = fs; RecoveryRoot = "\(directory)/recovery"; Only_Numeric_Owners = true; }
             NFS_KRB5 { Active_krb5 = false; }
             LOG { Default_Log_Level = EVENT; }
 
@@ -44,8 +44,16 @@ extension GaneshaServer {
 
     /// Export directories (tmpfs ones mounted), the recovery directory and the configuration.
     func prepareDirectories() throws(HelperError) {
+        // The paths go into quoted strings of ganesha's configuration language.
+        if directory.contains(where: { $0 == "\"" || $0 == "\\" || $0.isNewline }) {
+            throw .cannotStart(command: Self.executable, reason: "the directory \(directory.debugDescription) contains a quote, a backslash or a newline, which ganesha's configuration cannot hold")
+        }
+        for export in exports where export.name.isEmpty || export.name == "." || export.name == ".."
+            || !export.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
+            throw .cannotStart(command: Self.executable, reason: "the export name \(export.name.debugDescription) must be letters, digits, '-', '_' or '.'")
+        }
         do {
-            try directory.makeDirectory("recovery")
+            try FileManager.default.createDirectory(atPath: directory + "/recovery", withIntermediateDirectories: true)
             for export in exports {
                 let path = exportDirectory(export.name)
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -56,11 +64,11 @@ extension GaneshaServer {
                     }
                 }
             }
-            try Data(configurationText().utf8).write(to: URL(fileURLWithPath: directory.child("ganesha.conf")))
+            try Data(configurationText().utf8).write(to: URL(fileURLWithPath: directory + "/ganesha.conf"))
         } catch let error as HelperError {
             throw error
         } catch {
-            throw .cannotStart(command: Self.executable, reason: "cannot prepare \(directory.path): \(error)")
+            throw .cannotStart(command: Self.executable, reason: "cannot prepare \(directory): \(error)")
         }
     }
 
@@ -84,40 +92,5 @@ extension GaneshaServer {
         var parent = stat()
         guard lstat(path, &own) == 0, lstat(path + "/..", &parent) == 0 else { return false }
         return own.st_dev != parent.st_dev
-    }
-}
-
-/// The machine's rpcbind (port 111), which ganesha needs to register NFSv3.
-enum Rpcbind {
-    static let executable = "/usr/sbin/rpcbind"
-    static let rpcinfo = "/usr/sbin/rpcinfo"
-
-    /// Starts rpcbind as a daemon unless something answers on port 111. It is a system
-    /// service shared by every server and left running afterwards. (`-h 127.0.0.1`
-    /// aborts with a double free on Debian 12, nfs-userspace.md §2.)
-    static func ensureRunning() throws(HelperError) {
-        if LoopbackPort.isListening(111) { return }
-        // Not Foundation's Process: it notices a child's exit through a descriptor the
-        // daemon inherits and keeps, so it would wait for the daemon. The starting process
-        // exits once the daemon runs.
-        let status = try ChildProcess.spawnAndWait(executable, ["-w"])
-        guard status == 0 else {
-            throw .commandFailed(command: "\(executable) -w", status: status, output: "")
-        }
-        guard HelperThread.poll(timeout: .seconds(10), { LoopbackPort.isListening(111) }) else {
-            throw .notReady(what: "rpcbind", after: .seconds(10), log: "")
-        }
-    }
-
-    /// Deletes the NFS v3 and MOUNT v1/v3 registrations, whoever made them, so that the
-    /// next ganesha can register. "Could not delete" (nothing registered) is fine.
-    static func deleteNFSRegistrations() {
-        for (program, version) in [("100003", "3"), ("100005", "1"), ("100005", "3")] {
-            do {
-                _ = try ChildProcess.run(rpcinfo, ["-d", program, version])
-            } catch {
-                FileHandle.standardError.write(Data("GaneshaServer: rpcinfo -d \(program) \(version): \(error)\n".utf8))
-            }
-        }
     }
 }
