@@ -1,4 +1,4 @@
-public import RingCore
+import RingCore
 
 extension ProvisionerConfiguration {
     /// The directory under which the original provisioner's Deployment mounts each export:

@@ -1,5 +1,5 @@
 import Foundation
-public import RingCore
+import RingCore
 import Yams
 
 extension ProvisionerConfiguration {

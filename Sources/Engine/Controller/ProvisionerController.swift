@@ -1,5 +1,5 @@
 import Foundation
-public import Logging
+import Logging
 import Synchronization
 
 /// What `/readyz` needs to know about the controller.
@@ -62,7 +62,7 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
         let ctx = context
         let logger = context.logger
         let watcherLog = logger
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withTaskGroup(of: Void.self) { group in
             // Caches. They run until the whole group is cancelled at the end.
             group.addTask {
                 await withDiscardingTaskGroup { inner in

@@ -161,7 +161,7 @@ struct ProvisioningRecoveryTests {
         #expect(await health.health.condition.isAvailable == false)
         fake.releaseHangs()
         fake.clearFaults()
-        await run.engine.registry.entry("b")?.storage.shutdown()
+        run.engine.registry.entry("b")?.storage.shutdown()
         try await run.stop()
     }
 
