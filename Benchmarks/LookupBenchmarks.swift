@@ -80,16 +80,25 @@ enum LookupBenchmarks {
         let ops = quick ? 200_000 : 2_000_000
         let meanLength = Double(keys.reduce(0) { $0 + $1.utf8.count }) / Double(keys.count)
         var table = Table(id: "hash", title: "Key hashing alone (mean key \(String(format: "%.1f", meanLength)) bytes)",
-                          note: "ns per key from key bytes held in a buffer, median of 5 batches (through a closure call).",
-                          columns: ["hash", "ns/key"])
+                          note: "ns per key from key bytes held in a buffer, median of 5 batches (through a closure call). "
+                              + "'mixed lengths': the realistic keys (10-60 bytes, so the hash's length branches mispredict); "
+                              + "'32 bytes': the same keys cut or padded to 32 bytes, the anchors' measure (../shared/ring/README.md: "
+                              + "XXH3 4.1 ns, slicing-by-8 12.5 ns).",
+                          columns: ["hash", "ns/key, mixed lengths", "ns/key, 32 bytes"])
         let arena = KeyArena(keys)
+        let fixed = KeyArena(keys.map { key in
+            let padded = Array(key.utf8.prefix(32)) + Array(repeating: UInt8(ascii: "x"), count: max(0, 32 - key.utf8.count))
+            return String(decoding: padded, as: UTF8.self)
+        })
         func row(_ name: String, _ f: @escaping (UnsafeRawBufferPointer) -> UInt64) {
-            let ns = measure(operations: ops) {
-                var acc: UInt64 = 0
-                for i in 0..<ops { acc &+= f(arena.key(i & mask)) }
-                blackHole(acc)
+            let ns = [arena, fixed].map { keys in
+                measure(operations: ops) {
+                    var acc: UInt64 = 0
+                    for i in 0..<ops { acc &+= f(keys.key(i & mask)) }
+                    blackHole(acc)
+                }
             }
-            table.add(.text(name), .number(ns, digits: 1))
+            table.add(.text(name), .number(ns[0], digits: 1), .number(ns[1], digits: 1))
         }
         row("XXH3-64, inlined from libxxhash's header") { XXH3.hash($0) }
         row("XXH3-64, libxxhash.so call") { XXH3.hashLinked($0) }

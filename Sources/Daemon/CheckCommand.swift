@@ -30,7 +30,7 @@ struct CheckCommand: AsyncParsableCommand {
         } catch {
             throw UsageError("\(configuration.source): \(error)")
         }
-        var table = TextTable(columns: ["member", "address", "export", "state", "reachable+writable", "free", "total"])
+        var table = TextTable(columns: ["member", "address", "export", "mode", "state", "reachable+writable", "free", "total"])
         var rows: [[String: Any]] = []
         var failed = false
         // Members are tested concurrently: a hung one costs one timeout, not one per member.
@@ -54,7 +54,7 @@ struct CheckCommand: AsyncParsableCommand {
             let m = entry.configuration
             let (error, stats) = results[i] ?? ("not tested", nil)
             if error != nil { failed = true }
-            table.add([m.name, m.address, m.export, m.state.rawValue, error.map { "FAILED: \($0)" } ?? "ok",
+            table.add([m.name, m.address, m.export, Self.modeDescription(m), m.state.rawValue, error.map { "FAILED: \($0)" } ?? "ok",
                        stats.map { Placement.formatBytes($0.availableBytes) } ?? "-", stats.map { Placement.formatBytes($0.totalBytes) } ?? "-"])
             rows.append(["member": m.name, "address": m.address, "export": m.export, "state": m.state.rawValue, "mode": m.mode.rawValue,
                          "nfsPort": m.nfsPort.map { Int($0) as Any } ?? NSNull(), "mountPort": m.mountPort.map { Int($0) as Any } ?? NSNull(),
@@ -72,6 +72,13 @@ struct CheckCommand: AsyncParsableCommand {
                            "ok": !failed, "members": rows])
         }
         if failed { throw ExitCode(1) }
+    }
+
+    /// "mounted", "direct" (ports from rpcbind) or "direct nfs:2049 mount:20048".
+    static func modeDescription(_ member: MemberConfiguration) -> String {
+        guard member.mode == .direct else { return member.mode.rawValue }
+        let ports = [member.nfsPort.map { "nfs:\($0)" }, member.mountPort.map { "mount:\($0)" }].compactMap { $0 }
+        return ([member.mode.rawValue] + ports).joined(separator: " ")
     }
 }
 

@@ -73,6 +73,14 @@ struct DaemonRealNFSTests {
         #expect(good["mode"] as? String == "direct" && good["nfsPort"] as? Int == Int(server.nfsPort))
         #expect(wrong["ok"] as? Bool == false)
         #expect((wrong["error"] as? String)?.contains("mount port \(wrongPort)") == true, "\(wrong)")
+
+        // The table shows the same: each direct member's ports, and the failure.
+        let table = try await runDaemon(["check", "--config", config, "--timeout", "3"], timeout: .seconds(60))
+        #expect(table.status == 1)
+        let goodRow = try #require(table.stdout.split(separator: "\n").first { $0.contains("good") }, "\(table.stdout)")
+        #expect(goodRow.contains("direct nfs:\(server.nfsPort) mount:\(server.mountPort)") && goodRow.contains(" ok "), "\(goodRow)")
+        let wrongRow = try #require(table.stdout.split(separator: "\n").first { $0.contains("wrong") }, "\(table.stdout)")
+        #expect(wrongRow.contains("mount:\(wrongPort)") && wrongRow.contains("FAILED"), "\(wrongRow)")
     }
 
     /// Whether `pid` is a running ganesha.nfsd (its /proc entry names it).
