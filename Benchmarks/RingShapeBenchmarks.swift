@@ -36,7 +36,7 @@ enum RingShapeBenchmarks {
 
     static func memory(_ reporter: Reporter) {
         var table = Table(id: "memory", title: "Bytes per snapshot",
-                          note: "Points (8 B) + owners (4 B) + bucket index (4 B per bucket, about one bucket per point) + member names.",
+                          note: "Entries (point 8 B + owner 4 B, 16 B aligned) + bucket index (4 B per bucket, about one bucket per point) + owner slots (16 B per bucket) + member names.",
                           columns: ["N", "vnodes", "points", "bytes", "bytes/point"])
         for (n, v) in [(3, 255), (10, 255), (100, 255), (1000, 255), (10, 1000)] {
             let s = try! RingSnapshot(members: randomServerNames(count: n, seed: 5).map { Member($0) },

@@ -22,7 +22,7 @@ extension RingSnapshot {
         let s = storage
         guard s.pointCount > 0 else { throw .emptyRing }
         let position = withUTF8Bytes(of: key) { s.position(of: $0) }
-        return s.owner(s.successor(of: position))
+        return s.ownerOfSuccessor(of: position)
     }
 
     /// The member for a key given as raw bytes (any bytes, not only UTF-8): the path for
@@ -32,7 +32,7 @@ extension RingSnapshot {
     public func locateIndex(bytes: UnsafeRawBufferPointer) throws(RingError) -> Int {
         let s = storage
         guard s.pointCount > 0 else { throw .emptyRing }
-        return s.owner(s.successor(of: s.position(of: bytes)))
+        return s.ownerOfSuccessor(of: s.position(of: bytes))
     }
 
     /// Up to `count` distinct members in ring order starting at the key's point: the

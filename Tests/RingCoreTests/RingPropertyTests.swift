@@ -153,15 +153,20 @@ struct RingPropertyTests {
 struct RingLookupStructureTests {
     /// The bucket index and its fixed-window fast path must agree with the definition:
     /// the first point strictly greater than the position, wrapping to the first.
-    @Test("successor equals a naive scan, at every point, its neighbours and the ends", arguments: RingHash.allCases)
+    @Test("successor and the owner slots equal a naive scan, at every point, its neighbours and the ends", arguments: RingHash.allCases)
     func successor_equalsNaiveScan(hash: RingHash) throws {
         var rng = SeededGenerator(seed: 77)
+        var slotKinds: Set<String> = []
         for trial in 0..<12 {
             let n = 1 + Int(rng.next() % 30)
             let vnodes = 1 + Int(rng.next() % 200)
             let snapshot = try RingSnapshot(members: serverNames(count: n, seed: UInt64(trial)).map { Member($0) },
                                             configuration: RingConfiguration(virtualNodesPerMember: vnodes, hash: hash))
             let s = snapshot.storage
+            for b in 0..<s.bucketCount {
+                let slot = s.slots[b]
+                slotKinds.insert(slot.below == OwnerSlot.crowded ? "crowded" : slot.below == slot.above && slot.point == 0 ? "empty or one" : "one")
+            }
             let points = (0..<s.pointCount).map { s.point($0) }
             func naive(_ position: UInt64) -> Int { points.firstIndex { $0 > position } ?? 0 }
             var probes: [UInt64] = [0, 1, .max, .max - 1]
@@ -169,7 +174,10 @@ struct RingLookupStructureTests {
             for _ in 0..<500 { probes.append(rng.next()) }
             for position in probes {
                 #expect(s.successor(of: position) == naive(position), "trial \(trial) \(hash) n \(n) vnodes \(vnodes) position \(position)")
+                #expect(s.ownerOfSuccessor(of: position) == s.owner(naive(position)),
+                        "owner slot: trial \(trial) \(hash) n \(n) vnodes \(vnodes) position \(position)")
             }
         }
+        #expect(slotKinds == ["crowded", "empty or one", "one"], "every kind of slot was exercised: \(slotKinds)")
     }
 }
