@@ -5,8 +5,8 @@ extension RingSnapshot {
     /// let member = try snapshot.locate("team-a-data-db-0")
     /// ```
     /// - Throws: ``RingError/emptyRing`` if the ring has no members.
-    /// - Complexity: O(k) to hash a k-byte key, then O(1) on average: a bucket lookup and
-    ///   a search over the few points in that bucket (O(log P) at worst).
+    /// - Complexity: O(k) to hash a k-byte key, then O(1) on average: one owner-slot read
+    ///   (most buckets), else a search over the few points in the bucket (O(log P) at worst).
     public func locate(_ key: String) throws(RingError) -> Member {
         storage.members[try locateIndex(key)]
     }

@@ -35,7 +35,7 @@ public struct RingSnapshot: Sendable {
     ///   duplicate member name, a weight < 1, or too many points. An empty member list is
     ///   allowed (lookups then throw ``RingError/emptyRing``).
     /// - Complexity: O(P) for P = Σ weight × virtual nodes: hashing, a radix sort, and one
-    ///   pass to build the bucket index.
+    ///   pass each to build the bucket index and the owner slots.
     public init(members: [Member], configuration: RingConfiguration = .default) throws(RingError) {
         try self.init(members: members, configuration: configuration, generation: 0)
     }
