@@ -37,12 +37,17 @@ struct DemoCommand: AsyncParsableCommand {
     var keep = false
     @Flag(help: "Log the engine's work too.")
     var verbose = false
+    @Option(help: "Kubernetes API requests per second (the daemon's default is 5; the demo's in-process API server takes more).")
+    var kubeApiQps: Double = 50
+    @Option(help: "Kubernetes API requests allowed at once above --kube-api-qps.")
+    var kubeApiBurst: Int = 100
     @Flag(name: .customLong("real-nfs"),
           help: "Serve each member from a real nfs-ganesha on 127.0.0.1 (NFSv3, mode: direct). Needs root; installs nfs-ganesha when missing; exits 2 if the servers cannot be started.")
     var realNFS = false
 
     func run() async throws {
         guard (1...64).contains(members) else { throw UsageError("--members must be between 1 and 64") }
+        let rateLimit = try RunCommand.rateLimit(qps: kubeApiQps, burst: kubeApiBurst)
         guard (3...1000).contains(claims) else { throw UsageError("--claims must be between 3 and 1000") }
         guard let ringHash = RingHash(rawValue: hash.lowercased()) else { throw UsageError("--hash \"\(hash)\" is not a hash; use xxh3 or crc32") }
         LoggingSystem.bootstrap { label in
@@ -101,7 +106,7 @@ struct DemoCommand: AsyncParsableCommand {
             let cluster = try await LocalCluster.start(clusterConfiguration)
             show.line("LocalCluster serving the Kubernetes API on \(cluster.baseURL)")
             do {
-                let scenario = DemoScenario(cluster: cluster, root: root, members: setup.members, localDirectories: setup.directories,
+                let scenario = DemoScenario(cluster: cluster, root: root, members: setup.members, localDirectories: setup.directories, rateLimit: rateLimit,
                                             claimCount: claims, hash: ringHash, show: show, verbose: verbose)
                 outcome = try await scenario.run()
             } catch {

@@ -18,6 +18,8 @@ struct DemoScenario {
     /// the served directory of a real NFS server. The demo writes workload data there and
     /// checks deletes there, as a pod on a node would see the volume.
     let localDirectories: [String: String]
+    /// The engine's client-side API rate limit (`--kube-api-qps`, `--kube-api-burst`).
+    let rateLimit: RateLimit
     let claimCount: Int
     let show: DemoOutput
     let verbose: Bool
@@ -28,7 +30,7 @@ struct DemoScenario {
     ///   - members: the ring's members (see ``localMembers(root:count:)``, and
     ///     `DemoNFSServers` for real servers).
     ///   - localDirectories: member name → its export's directory on this machine.
-    init(cluster: LocalCluster, root: String, members: [MemberConfiguration], localDirectories: [String: String],
+    init(cluster: LocalCluster, root: String, members: [MemberConfiguration], localDirectories: [String: String], rateLimit: RateLimit,
          claimCount: Int, hash: RingHash, show: DemoOutput, verbose: Bool) {
         self.cluster = cluster
         self.root = root
@@ -36,6 +38,7 @@ struct DemoScenario {
         self.show = show
         self.verbose = verbose
         self.localDirectories = localDirectories
+        self.rateLimit = rateLimit
         configuration = ProvisionerConfiguration(provisionerName: provisionerName,
                                                  ring: RingConfiguration(virtualNodesPerMember: 255, hash: hash),
                                                  members: members, source: "demo")
@@ -77,7 +80,8 @@ struct DemoScenario {
 
         let kubeconfig = root + "/kubeconfig"
         try cluster.kubeconfigYAML(namespace: "default").write(toFile: kubeconfig, atomically: true, encoding: .utf8)
-        let clientConfiguration = try Kubeconfig.load(paths: [kubeconfig])
+        var clientConfiguration = try Kubeconfig.load(paths: [kubeconfig])
+        clientConfiguration.rateLimit = rateLimit
         let logger = Logger(label: "nfs-cluster-provisioner")
         let client = KubeClient(configuration: clientConfiguration, transport: try AsyncHTTPClientTransport(configuration: clientConfiguration), logger: logger)
         defer { Task { try? await client.shutdown() } }

@@ -53,6 +53,10 @@ struct RunCommand: AsyncParsableCommand {
     var configReloadInterval: Double = 10
     @Option(help: "Seconds in-flight work may take after SIGTERM before it is cancelled.")
     var shutdownTimeout: Double = 30
+    @Option(help: "Kubernetes API requests per second, sustained (client-go's and external-provisioner's default; 0: no client-side limit). A new volume costs about 3 (its PV and two events).")
+    var kubeApiQps: Double = 5
+    @Option(help: "Kubernetes API requests allowed at once above --kube-api-qps.")
+    var kubeApiBurst: Int = 10
 
     func run() async throws {
         // Everything that can be wrong with the input is checked before anything starts.
@@ -84,12 +88,14 @@ struct RunCommand: AsyncParsableCommand {
                                                 retryPeriod: .seconds(retryPeriod)).validate()
             } catch { throw UsageError("\(error) (--lease-duration, --renew-deadline, --retry-period)") }
         }
-        let clientConfiguration: KubeClientConfiguration
+        let rateLimit = try Self.rateLimit(qps: kubeApiQps, burst: kubeApiBurst)
+        var clientConfiguration: KubeClientConfiguration
         do {
             clientConfiguration = try KubeClientConfiguration.resolve(kubeconfig: kubeconfig, context: context, environment: environment)
         } catch {
             throw UsageError("\(error)")
         }
+        clientConfiguration.rateLimit = rateLimit
 
         try log.bootstrap(verbose: configuration.verbose)
         let logger = Logger(label: "nfs-cluster-provisioner")
@@ -125,6 +131,7 @@ struct RunCommand: AsyncParsableCommand {
             "provisioner": "\(configuration.provisionerName)", "configuration": "\(configuration.source)",
             "ring": "\(configuration.ring)", "members": "\(configuration.members.map(\.name))",
             "server": "\(clientConfiguration.server)", "identity": "\(identity)",
+            "apiRateLimit": "\(rateLimit.qps > 0 ? "\(rateLimit.qps) requests/s, burst \(rateLimit.burst)" : "none")",
             "leaderElection": "\(leaderElect ? "\(namespace)/\(ProvisionerName.leaseName(for: configuration.provisionerName))" : "off")",
         ])
 
@@ -150,6 +157,15 @@ struct RunCommand: AsyncParsableCommand {
         }
         try? await client.shutdown()
         logger.info("stopped")
+    }
+
+    /// The client's token bucket from `--kube-api-qps` and `--kube-api-burst`.
+    static func rateLimit(qps: Double, burst: Int) throws -> RateLimit {
+        guard qps.isFinite, qps >= 0 else {
+            throw UsageError("--kube-api-qps must be a number of requests per second, 0 or more (0: no limit), got \(qps)")
+        }
+        guard burst >= 1 else { throw UsageError("--kube-api-burst must be at least 1, got \(burst)") }
+        return qps == 0 ? .unlimited : RateLimit(qps: qps, burst: burst)
     }
 
     /// A unique identity per process instance: the pod name (or host name) plus a random

@@ -78,6 +78,34 @@ struct DaemonEndToEndTests {
         #expect(status == 0, "\(daemon.errorOutput.suffix(3000))")
     }
 
+    @Test("--kube-api-qps and --kube-api-burst pace the daemon's API requests")
+    func apiRateLimit_pacesTheDaemonsRequests() async throws {
+        let bed = try await EngineTestBed.start()
+        defer { Task { await bed.shutdown() } }
+        try await bed.createClass("nfs")
+        let qps = 4.0
+        let daemon = try DaemonProcess(arguments: daemonArguments(bed, extra: ["--no-leader-elect", "--kube-api-qps", "4", "--kube-api-burst", "1"]),
+                                       environment: originalEnvironment(bed), directory: bed.root)
+        try await daemon.waitForLog("caches synced")
+        #expect(daemon.errorOutput.contains("\"apiRateLimit\":\"4.0 requests/s, burst 1\""), "\(daemon.errorOutput.prefix(3000))")
+        bed.cluster.clearRequestLog()
+        let start = ContinuousClock.now
+        let names = (0..<6).map { "data-\($0)" }
+        for name in names { try await bed.createClaim("paced", name, className: "nfs") }
+        for name in names { _ = try await bed.waitForBound("paced", name, timeout: .seconds(60)) }
+        let elapsed = ContinuousClock.now - start
+        // The daemon's writes (PVs and events); the test's own requests are claim creates and GETs.
+        let writes = bed.cluster.requestLog.filter {
+            ($0.method == "POST" && $0.path.contains("/persistentvolumes")) || $0.path.contains("/events")
+        }.count
+        #expect(writes >= names.count, "one PV per claim at least: \(writes)")
+        // A token bucket of burst 1 lets the n-th request go no sooner than (n - 1) / qps.
+        let floor = Duration.seconds(Double(writes - 1) / qps)
+        #expect(elapsed >= floor, "\(writes) requests in \(elapsed), faster than \(qps)/s allows (\(floor))")
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.waitForExit(timeout: .seconds(30)) == 0)
+    }
+
     @Test("SIGTERM in the middle of work exits 0 and leaves no half-made volume unrecorded")
     func sigterm_midWork_exits0_everythingRecorded() async throws {
         let bed = try await EngineTestBed.start()
