@@ -17,7 +17,7 @@
 ///   most one point (three in four at about one point per bucket, more in smaller rings):
 ///   the bucket's point and the owners of the positions below it and at or above it. A
 ///   crowded bucket's slot holds its start and count instead. `locateIndex` reads only
-///   the slot for most keys, so a lookup in a large ring (5 MiB for 1000 members) makes
+///   the slot for most keys, so a lookup in a large ring (9 MiB for 1000 members) makes
 ///   one read that misses the caches instead of two dependent ones.
 final class RingStorage: @unchecked Sendable {
     let configuration: RingConfiguration
@@ -87,7 +87,7 @@ final class RingStorage: @unchecked Sendable {
         LargeAllocation.free(slots)
     }
 
-    /// Bytes this snapshot holds: points, owners, bucket index and member names.
+    /// Bytes this snapshot holds: points, owners, bucket index, owner slots and member names.
     var byteCount: Int {
         var total = MemoryLayout<RingStorage>.size + (pointCount + Self.window) * MemoryLayout<Entry>.stride + (bucketCount + 1) * 4
             + bucketCount * MemoryLayout<OwnerSlot>.stride
