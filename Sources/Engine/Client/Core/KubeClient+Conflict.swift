@@ -23,14 +23,8 @@ extension KubeClient {
         _ type: T.Type, name: String, namespace: String? = nil, startingFrom current: T? = nil,
         subresource: Subresource? = nil, maxAttempts: Int = 5, _ mutate: (inout T) throws -> Void
     ) async throws -> T {
-        var current = current
-        var backoff = JitteredBackoff(initial: .milliseconds(10), maximum: .milliseconds(10), factor: 1, jitter: 0.1)
-        for attempt in 1...max(1, maxAttempts) {
-            let original: T
-            if let current { original = current } else { original = try await get(T.self, name: name, namespace: namespace) }
-            current = nil
-            var modified = original
-            try mutate(&modified)
+        try await onConflictRetry(T.self, name: name, namespace: namespace, startingFrom: current,
+                                  maxAttempts: maxAttempts, operation: "modify", mutate) { original, modified in
             let before: JSONValue
             let after: JSONValue
             do {
@@ -40,18 +34,9 @@ extension KubeClient {
                 throw KubeError.encoding(resource: T.resource, detail: String(describing: error))
             }
             guard let patch = JSONValue.mergePatch(from: before, to: after) else { return original }
-            do {
-                return try await mergePatch(T.self, name: name, namespace: namespace, patch: patch,
-                                            resourceVersion: original.metadata.resourceVersion, subresource: subresource)
-            } catch let error as KubeError where error.isConflict && attempt < maxAttempts {
-                logger.debug("conflict; re-reading and retrying", metadata: [
-                    "resource": "\(T.resource)", "name": "\(name)", "attempt": "\(attempt)",
-                ])
-                try await clock.sleep(for: backoff.next(jitter))
-            }
+            return try await self.mergePatch(T.self, name: name, namespace: namespace, patch: patch,
+                                             resourceVersion: original.metadata.resourceVersion, subresource: subresource)
         }
-        // Unreachable: the last attempt either returns or throws.
-        throw KubeError.invalidRequest("modify \(T.resource.kind) \"\(name)\": no attempt made")
     }
 
     /// Changes an object with PUT (whole object, RV-checked), retrying on conflict.
@@ -63,6 +48,27 @@ extension KubeClient {
         _ type: T.Type, name: String, namespace: String? = nil, startingFrom current: T? = nil,
         maxAttempts: Int = 5, _ mutate: (inout T) throws -> Void
     ) async throws -> T {
+        try await onConflictRetry(T.self, name: name, namespace: namespace, startingFrom: current,
+                                  maxAttempts: maxAttempts, operation: "retryOnConflict", mutate) { original, modified in
+            var modified = modified
+            modified.metadata.resourceVersion = original.metadata.resourceVersion
+            do {
+                if try JSONValue(encoding: modified) == JSONValue(encoding: original) { return original }
+            } catch {
+                throw KubeError.encoding(resource: T.resource, detail: String(describing: error))
+            }
+            return try await self.update(modified)
+        }
+    }
+
+    /// The loop both helpers share: take the object (`startingFrom` on the first attempt,
+    /// else a GET), apply `mutate`, hand the original and the changed object to `write`
+    /// (which returns the stored object, or the original when there is nothing to send);
+    /// on a 409 Conflict wait about 10 ms and start over, at most `maxAttempts` times.
+    private func onConflictRetry<T: KubeResource>(
+        _ type: T.Type, name: String, namespace: String?, startingFrom current: T?, maxAttempts: Int,
+        operation: String, _ mutate: (inout T) throws -> Void, write: (T, T) async throws -> T
+    ) async throws -> T {
         var current = current
         var backoff = JitteredBackoff(initial: .milliseconds(10), maximum: .milliseconds(10), factor: 1, jitter: 0.1)
         for attempt in 1...max(1, maxAttempts) {
@@ -71,14 +77,8 @@ extension KubeClient {
             current = nil
             var modified = original
             try mutate(&modified)
-            modified.metadata.resourceVersion = original.metadata.resourceVersion
             do {
-                if try JSONValue(encoding: modified) == JSONValue(encoding: original) { return original }
-            } catch {
-                throw KubeError.encoding(resource: T.resource, detail: String(describing: error))
-            }
-            do {
-                return try await update(modified)
+                return try await write(original, modified)
             } catch let error as KubeError where error.isConflict && attempt < maxAttempts {
                 logger.debug("conflict; re-reading and retrying", metadata: [
                     "resource": "\(T.resource)", "name": "\(name)", "attempt": "\(attempt)",
@@ -86,6 +86,7 @@ extension KubeClient {
                 try await clock.sleep(for: backoff.next(jitter))
             }
         }
-        throw KubeError.invalidRequest("retryOnConflict \(T.resource.kind) \"\(name)\": no attempt made")
+        // Unreachable: the last attempt either returns or throws.
+        throw KubeError.invalidRequest("\(operation) \(T.resource.kind) \"\(name)\": no attempt made")
     }
 }
