@@ -135,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RingCoreTests",
-            dependencies: ["RingCore"],
+            dependencies: ["RingCore", "TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),

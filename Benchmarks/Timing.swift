@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import Synchronization
+import TestSupport
 
 /// Monotonic nanoseconds (clock_gettime, cheap enough to bracket million-lookup batches).
 @inline(__always)
@@ -77,19 +78,6 @@ func runConcurrently(threads: Int, _ work: @escaping @Sendable (Int) -> Void) ->
     return nowNanos() - start
 }
 
-/// SplitMix64, so every benchmark input is reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Claim keys as the provisioner sees them, `<namespace>-<pvc>`, 10-60 bytes.
 func realisticKeys(count: Int, seed: UInt64) -> [String] {
     var rng = SeededGenerator(seed: seed)
@@ -103,23 +91,6 @@ func realisticKeys(count: Int, seed: UInt64) -> [String] {
         if key.utf8.count < 10 { key += "-volume" }
         return String(key.utf8.prefix(60))!
     }
-}
-
-/// Server names as operators write them: IPv4, IPv6 and host names.
-func randomServerNames(count: Int, seed: UInt64) -> [String] {
-    var rng = SeededGenerator(seed: seed)
-    var seen = Set<String>()
-    var names: [String] = []
-    while names.count < count {
-        let name: String
-        switch rng.next() % 3 {
-        case 0: name = "10.\(rng.next() % 256).\(rng.next() % 256).\(rng.next() % 256)"
-        case 1: name = "nfs-\(rng.next() % 1_000_000).storage.example.com"
-        default: name = "fd00:\(String(rng.next() % 65536, radix: 16))::\(String(rng.next() % 65536, radix: 16))"
-        }
-        if seen.insert(name).inserted { names.append(name) }
-    }
-    return names
 }
 
 /// Keys packed into one byte buffer with offsets: how a hot loop holds keys it already

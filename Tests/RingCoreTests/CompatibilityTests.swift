@@ -1,5 +1,6 @@
 import Testing
 @testable import RingCore
+import TestSupport
 
 @Suite("stathat/consistent compatibility")
 struct CompatibilityTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import RingCore
+import TestSupport
 
 /// Properties of consistent hashing, checked on random server sets with fixed seeds.
 /// Each failure message carries the seed, the hash and the members, so it can be replayed.
@@ -14,7 +15,7 @@ struct RingPropertyTests {
 
     @Test("adding a member moves keys only to it", arguments: hashes, seeds)
     func addMember_movesKeysOnlyToIt(hash: RingHash, seed: UInt64) throws {
-        let names = serverNames(count: 3 + Int(seed % 7), seed: seed)
+        let names = randomServerNames(count: 3 + Int(seed % 7), seed: seed)
         let added = "added-\(seed)"
         let before = try ring(names, hash)
         let after = try ring(names + [added], hash)
@@ -27,7 +28,7 @@ struct RingPropertyTests {
 
     @Test("removing a member moves only its keys, and exactly its ownership share", arguments: hashes, seeds)
     func removeMember_movesOnlyItsKeys_exactlyItsShare(hash: RingHash, seed: UInt64) throws {
-        let names = serverNames(count: 4 + Int(seed % 6), seed: seed)
+        let names = randomServerNames(count: 4 + Int(seed % 6), seed: seed)
         let removed = names[Int(seed) % names.count]
         let before = try ring(names, hash)
         let after = try ring(names.filter { $0 != removed }, hash)
@@ -46,7 +47,7 @@ struct RingPropertyTests {
 
     @Test("the fraction of keys moved on add is close to the new member's share", arguments: hashes, seeds)
     func addMember_movedFractionMatchesNewShare(hash: RingHash, seed: UInt64) throws {
-        let names = serverNames(count: 5, seed: seed)
+        let names = randomServerNames(count: 5, seed: seed)
         let before = try ring(names, hash)
         let after = try ring(names + ["new-\(seed)"], hash)
         let share = try #require(after.ownership().last).share
@@ -61,7 +62,7 @@ struct RingPropertyTests {
     @Test("ownership shares sum to 1 and point counts to the ring's", arguments: hashes, seeds)
     func ownership_sumsToOne(hash: RingHash, seed: UInt64) throws {
         var rng = SeededGenerator(seed: seed)
-        let names = serverNames(count: 1 + Int(rng.next() % 40), seed: seed)
+        let names = randomServerNames(count: 1 + Int(rng.next() % 40), seed: seed)
         let members = names.map { Member($0, weight: 1 + Int(rng.next() % 3)) }
         let snapshot = try RingSnapshot(members: members, configuration: RingConfiguration(virtualNodesPerMember: 1 + Int(rng.next() % 300), hash: hash))
         let shares = snapshot.ownership()
@@ -81,7 +82,7 @@ struct RingPropertyTests {
 
     @Test("candidates are distinct members and start with locate", arguments: hashes, seeds)
     func candidates_distinct_startWithLocate(hash: RingHash, seed: UInt64) throws {
-        let names = serverNames(count: 2 + Int(seed % 9), seed: seed)
+        let names = randomServerNames(count: 2 + Int(seed % 9), seed: seed)
         let snapshot = try ring(names, hash)
         for key in claimKeys(count: 300, seed: seed) {
             let all = try snapshot.candidates(key, count: names.count + 3)
@@ -98,7 +99,7 @@ struct RingPropertyTests {
     @Test("xxh3 placement does not depend on member order", arguments: seeds)
     func xxh3_placementIndependentOfOrder(seed: UInt64) throws {
         var rng = SeededGenerator(seed: seed)
-        let names = serverNames(count: 12, seed: seed)
+        let names = randomServerNames(count: 12, seed: seed)
         let a = try ring(names, .xxh3)
         let b = try ring(names.shuffled(using: &rng), .xxh3)
         for key in claimKeys(count: 2000, seed: seed) {
@@ -160,7 +161,7 @@ struct RingLookupStructureTests {
         for trial in 0..<12 {
             let n = 1 + Int(rng.next() % 30)
             let vnodes = 1 + Int(rng.next() % 200)
-            let snapshot = try RingSnapshot(members: serverNames(count: n, seed: UInt64(trial)).map { Member($0) },
+            let snapshot = try RingSnapshot(members: randomServerNames(count: n, seed: UInt64(trial)).map { Member($0) },
                                             configuration: RingConfiguration(virtualNodesPerMember: vnodes, hash: hash))
             let s = snapshot.storage
             for b in 0..<s.bucketCount {

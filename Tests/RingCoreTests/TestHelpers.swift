@@ -1,19 +1,6 @@
 import Foundation
 @testable import RingCore
-
-/// SplitMix64: a tiny deterministic generator so every property test has a fixed seed
-/// and a failure can be replayed from the seed it prints.
-struct SeededGenerator: RandomNumberGenerator {
-    private(set) var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import TestSupport
 
 enum Fixtures {
     /// Lines of a tab-separated fixture, split on bytes so no Unicode processing can
@@ -43,21 +30,4 @@ func claimKeys(count: Int, seed: UInt64) -> [String] {
         let app = apps[Int(rng.next() % UInt64(apps.count))]
         return "\(ns)-data-\(app)-\(rng.next() % 500)-\(i)"
     }
-}
-
-/// Random server names like an operator's: addresses and host names.
-func serverNames(count: Int, seed: UInt64) -> [String] {
-    var rng = SeededGenerator(seed: seed)
-    var names = Set<String>()
-    var result: [String] = []
-    while result.count < count {
-        let name: String
-        switch rng.next() % 3 {
-        case 0: name = "10.\(rng.next() % 256).\(rng.next() % 256).\(rng.next() % 256)"
-        case 1: name = "nfs-\(rng.next() % 100_000).example.com"
-        default: name = "fd00::\(String(rng.next() % 65536, radix: 16))"
-        }
-        if names.insert(name).inserted { result.append(name) }
-    }
-    return result
 }
