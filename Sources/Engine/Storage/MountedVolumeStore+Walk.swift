@@ -124,6 +124,23 @@ extension MountedVolumeStore {
     }
 
     /// `fstat` of an open descriptor as a ``FileInfo``.
+    /// Opens `leaf` in `parent` read-only without following a symlink (a symlink is an
+    /// `unexpectedFileType` error, `expected` naming what the caller wanted) and without
+    /// blocking (a FIFO planted under the name must not hang the call). Nil if it does not
+    /// exist. The caller closes the descriptor.
+    func openLeaf(_ leaf: String, in parent: Int32, _ operation: StorageOperation, _ path: RelativePath,
+                  expected: FileKind) throws(StorageError) -> Int32? {
+        let fd = openat(parent, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd < 0 else { return fd }
+        let code = errno
+        if code == ENOENT { return nil }
+        if code == ELOOP {
+            throw .unexpectedFileType(member: member, operation: operation, path: path.description,
+                                      found: .symbolicLink, expected: expected)
+        }
+        throw failure(operation, path, "openat", code)
+    }
+
     func info(of fd: Int32, _ operation: StorageOperation, _ path: RelativePath) throws(StorageError) -> FileInfo {
         switch POSIX.fstat(fd) {
         case .success(let info): return POSIX.fileInfo(from: info)

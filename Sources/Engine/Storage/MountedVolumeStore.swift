@@ -162,18 +162,7 @@ public struct MountedVolumeStore: VolumeStore {
         defer { close(root) }
         guard let parent = try openParent(of: path, from: root, .readFile) else { return nil }
         defer { close(parent) }
-        // O_NONBLOCK: opening a FIFO planted under the marker's name must not block.
-        let fd = openat(parent, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        if fd < 0 {
-            let code = errno
-            if code == ENOENT { return nil }
-            if code == ELOOP {
-                throw .unexpectedFileType(
-                    member: member, operation: .readFile, path: path.description,
-                    found: .symbolicLink, expected: .regularFile)
-            }
-            throw failure(.readFile, path, "openat", code)
-        }
+        guard let fd = try openLeaf(leaf, in: parent, .readFile, path, expected: .regularFile) else { return nil }
         defer { close(fd) }
         let kind = try info(of: fd, .readFile, path).kind
         guard kind == .regularFile else {
@@ -225,16 +214,8 @@ public struct MountedVolumeStore: VolumeStore {
             throw .notFound(member: member, operation: .setMode, path: path.description)
         }
         defer { close(parent) }
-        let fd = openat(parent, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        if fd < 0 {
-            let code = errno
-            if code == ENOENT { throw .notFound(member: member, operation: .setMode, path: path.description) }
-            if code == ELOOP {
-                throw .unexpectedFileType(
-                    member: member, operation: .setMode, path: path.description,
-                    found: .symbolicLink, expected: .directory)
-            }
-            throw failure(.setMode, path, "openat", code)
+        guard let fd = try openLeaf(leaf, in: parent, .setMode, path, expected: .directory) else {
+            throw .notFound(member: member, operation: .setMode, path: path.description)
         }
         defer { close(fd) }
         let kind = try info(of: fd, .setMode, path).kind
