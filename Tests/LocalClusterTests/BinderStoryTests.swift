@@ -34,6 +34,9 @@ struct BinderStoryTests {
 
             // 3. The binding writes, in order: (no PV spec write) PV status Bound, claim spec, claim status.
             #expect(await claims.wait { $0.events.contains { $0.eventObject[path: ["status", "phase"]] == "Bound" } })
+            // The two watches are separate streams: the PV's write comes first but its event
+            // may reach this reader after the claim's.
+            #expect(await volumes.wait { $0.events.contains { $0.eventObject[path: ["status", "phase"]] == "Bound" } })
             let afterCreate = Int64(pvCreated.rv) ?? 0
             let writes = (claims.events + volumes.events)
                 .filter { (Int64($0.eventObject.rv) ?? 0) > afterCreate }
