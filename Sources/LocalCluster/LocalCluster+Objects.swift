@@ -98,21 +98,7 @@ extension LocalCluster {
     /// Waits until `condition` holds, re-checking after every write, up to `timeout`.
     /// Returns whether it held (no polling: it wakes on the store's change notifications).
     public func waitUntil(timeout: Duration = .seconds(10), _ condition: @escaping @Sendable (LocalCluster) -> Bool) async -> Bool {
-        let changes = store.changes(of: nil)
-        if condition(self) { return true }
-        return await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await _ in changes where condition(self) { return true }
-                return false
-            }
-            group.addTask {
-                do { try await Task.sleep(for: timeout) } catch { return false }
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first || condition(self)
-        }
+        await store.waitUntil(timeout: timeout) { condition(self) }
     }
 
     // MARK: Faults and the request log

@@ -245,11 +245,17 @@ final class ObjectStore: Sendable {
 
     /// Waits until the revision reaches `target` or `timeout` passes. Returns whether it did.
     func waitForRevision(_ target: Int64, timeout: Duration) async -> Bool {
+        await waitUntil(timeout: timeout) { self.currentRevision >= target }
+    }
+
+    /// Waits until `condition` holds, checking it now and after every change, or until
+    /// `timeout` passes. Returns whether it held (checked once more at the end).
+    func waitUntil(timeout: Duration, _ condition: @escaping @Sendable () -> Bool) async -> Bool {
         let stream = changes(of: nil)
-        if currentRevision >= target { return true }
+        if condition() { return true }
         return await withTaskGroup(of: Bool.self) { group in
             group.addTask {
-                for await revision in stream where revision >= target { return true }
+                for await _ in stream where condition() { return true }
                 return false
             }
             group.addTask {
@@ -258,7 +264,7 @@ final class ObjectStore: Sendable {
             }
             let first = await group.next() ?? false
             group.cancelAll()
-            return first || self.currentRevision >= target
+            return first || condition()
         }
     }
 
