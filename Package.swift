@@ -3,7 +3,8 @@
 // nfs-cluster-provisioner: a Kubernetes dynamic volume provisioner that spreads
 // PersistentVolumes over many NFS servers with a consistent-hash ring.
 //
-// Layers point one way: Daemon -> Engine -> RingCore -> CXXHash. LocalCluster (an
+// Layers point one way: Daemon -> Engine -> {KubeRuntime, VolumeStorage, RingCore}; RingCore
+// -> CXXHash, VolumeStorage -> CNFS. LocalCluster (an
 // in-process Kubernetes API server for tests and `demo`) and NFSServerHarness (nfs-ganesha
 // on loopback for `demo --real-nfs` and the tests) are used by Daemon and the tests, never
 // by Engine. See docs/ARCHITECTURE.md.
@@ -54,16 +55,40 @@ let package = Package(
             dependencies: ["CXXHash"],
             swiftSettings: strict
         ),
+        // Generic Kubernetes controller machinery: client, models, watch pipeline, caches,
+        // work queue, events, leader election. Nothing in it knows about NFS.
         .target(
-            name: "Engine",
+            name: "KubeRuntime",
             dependencies: [
-                "RingCore",
-                "CNFS",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        // One NFS export as a blocking store (mounted or direct NFSv3), run per member on
+        // dedicated threads with timeouts and a health state machine; ownership records.
+        // Nothing in it knows about Kubernetes.
+        .target(
+            name: "VolumeStorage",
+            dependencies: [
+                "CNFS",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The provisioner: claim rules, placement, reconcilers, configuration, assembly.
+        .target(
+            name: "Engine",
+            dependencies: [
+                "RingCore",
+                "KubeRuntime",
+                "VolumeStorage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -92,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "Daemon",
             dependencies: [
-                "Engine",
+                "Engine", "KubeRuntime", "VolumeStorage",
                 "RingCore",
                 "LocalCluster",
                 "NFSServerHarness",
@@ -114,7 +139,7 @@ let package = Package(
         // TestSupport gives them bindfs and temporary directories.
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["RingCore", "CXXHash", "Engine", "LocalCluster", "NFSServerHarness", "TestSupport",
+            dependencies: ["RingCore", "CXXHash", "Engine", "KubeRuntime", "VolumeStorage", "LocalCluster", "NFSServerHarness", "TestSupport",
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks",
             swiftSettings: strict
@@ -123,7 +148,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Engine",
+                "Engine", "KubeRuntime", "VolumeStorage",
                 "LocalCluster",
                 "NFSServerHarness",
                 .product(name: "Logging", package: "swift-log"),
@@ -141,7 +166,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["Engine", "RingCore", "LocalCluster", "TestSupport"],
+            dependencies: ["Engine", "KubeRuntime", "VolumeStorage", "RingCore", "LocalCluster", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -162,7 +187,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "TestSupport", "LocalCluster", "Engine", "RingCore",
+                "TestSupport", "LocalCluster", "Engine", "KubeRuntime", "VolumeStorage", "RingCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict

@@ -1,6 +1,8 @@
 // Provisioning throughput through the real engine and LocalCluster, on three direct NFS
 // members served by nfs-ganesha on loopback: all up, and one of them SIGSTOPped.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import LocalCluster
 import NFSServerHarness

@@ -1,6 +1,8 @@
 // Per-operation latency of the volume stores: direct NFSv3 (libnfs to a loopback
 // nfs-ganesha) against the mounted store on a local directory and on a FUSE mount.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import Glibc
 import TestSupport

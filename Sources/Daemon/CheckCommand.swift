@@ -1,5 +1,7 @@
 import ArgumentParser
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import Logging
 

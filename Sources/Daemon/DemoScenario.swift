@@ -1,4 +1,6 @@
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import LocalCluster
 import Logging

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 
 /// `nfs-cluster-provisioner`: the daemon and its operator tools.

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import Logging
 import Metrics
@@ -96,6 +98,7 @@ struct RunCommand: AsyncParsableCommand {
             throw UsageError("\(error)")
         }
         clientConfiguration.rateLimit = rateLimit
+        clientConfiguration.userAgent = "nfs-cluster-provisioner/\(EngineInfo.version)"
 
         try log.bootstrap(verbose: configuration.verbose)
         let logger = Logger(label: "nfs-cluster-provisioner")

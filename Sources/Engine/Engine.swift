@@ -1,6 +1,8 @@
-// The provisioning engine: Kubernetes client, watch pipeline, reconcilers, NFS member
-// actors and leader election. Filled in by the client, engine and storage issues.
+// The provisioner: class rules, placement, the claim and volume reconcilers, members,
+// configuration and the assembly of them with the Kubernetes runtime and volume storage.
 import RingCore
+import KubeRuntime
+import VolumeStorage
 
 /// The engine's version string, reported by the daemon.
 public enum EngineInfo {

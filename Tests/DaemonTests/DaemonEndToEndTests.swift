@@ -4,6 +4,8 @@ import Glibc
 import Testing
 import TestSupport
 @testable import Engine
+@testable import KubeRuntime
+@testable import VolumeStorage
 
 /// The built binary against LocalCluster, with temporary directories as the exports.
 @Suite("Daemon end to end", .timeLimit(.minutes(3)))

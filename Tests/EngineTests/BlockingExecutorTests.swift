@@ -1,5 +1,7 @@
 // BlockingExecutor: timeouts, stuck threads, fail-fast, and no thread lost for good.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import Synchronization
 import Testing

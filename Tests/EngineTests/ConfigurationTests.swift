@@ -2,6 +2,8 @@ import Foundation
 import RingCore
 import Testing
 @testable import Engine
+@testable import KubeRuntime
+@testable import VolumeStorage
 
 @Suite("Configuration from the original's environment")
 struct EnvironmentConfigurationTests {

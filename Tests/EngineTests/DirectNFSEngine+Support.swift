@@ -1,6 +1,8 @@
 // Shared pieces of the engine tests on direct NFS members: nfs-ganesha servers, engine
 // options with short NFS timeouts, claim names the ring gives to a chosen member.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import RingCore
 import TestSupport

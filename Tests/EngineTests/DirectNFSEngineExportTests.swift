@@ -2,6 +2,8 @@
 // exports refuse work: a full export (placement's free-space threshold) and a root-squashed
 // one (permission denied).
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import Glibc
 import RingCore

@@ -1,6 +1,8 @@
 // The whole engine (LocalCluster, controller, placement) on `mode: direct` members served by
 // real nfs-ganesha servers on loopback: a stopped server, a killed and restarted one.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import RingCore
 import TestSupport

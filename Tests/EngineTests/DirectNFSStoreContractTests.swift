@@ -1,6 +1,8 @@
 // DirectNFSVolumeStore: the same store contract as the mounted store, against a real
 // nfs-ganesha on loopback (one server for the suite, one export per contract case).
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import TestSupport
 import Testing

@@ -1,6 +1,8 @@
 // DirectNFSVolumeStore beyond the shared contract: configuration, mount failures,
 // reconnection, the member factory.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import Glibc
 import Synchronization

@@ -1,6 +1,8 @@
 // The mounted store on a hung mount path: bindfs (FUSE) whose daemon is stopped behaves like
 // a hard NFS mount whose server died. No kernel NFS here, so FUSE stands in for it.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import Glibc
 import TestSupport

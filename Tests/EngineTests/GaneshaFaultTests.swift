@@ -1,6 +1,8 @@
 // Faults of a real NFS server (nfs-ganesha on loopback) seen through MemberStorage:
 // stopped, killed and restarted, full, refusing root.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import Glibc
 import TestSupport

@@ -1,6 +1,8 @@
 // NFSServerHarness: where a server keeps its files, what stop() leaves behind, the
 // one-line summaries the demo prints.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import Glibc
 import TestSupport

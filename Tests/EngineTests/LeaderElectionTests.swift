@@ -4,6 +4,8 @@ import Synchronization
 import Testing
 import TestSupport
 @testable import Engine
+@testable import KubeRuntime
+@testable import VolumeStorage
 
 @Suite("Leader election state machine")
 struct LeaderElectionStateMachineTests {

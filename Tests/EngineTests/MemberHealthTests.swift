@@ -1,5 +1,7 @@
 // MemberHealth: every event in every state, without I/O or clocks.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Testing
 
 @Suite("MemberHealth")

@@ -1,6 +1,8 @@
 // MemberRegistry.apply: which configuration changes keep a member's actor and which make a
 // new store.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Logging
 import Testing
 

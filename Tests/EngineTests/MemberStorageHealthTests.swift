@@ -1,5 +1,7 @@
 // MemberStorage health: hung and failing stores, fail-fast, probes and recovery.
 @testable import Engine
+@testable import KubeRuntime
+@testable import VolumeStorage
 import Foundation
 import Glibc
 import TestSupport

@@ -1,5 +1,7 @@
 // MemberStorage: volumes with markers, ownership-checked delete and archive, health.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import Glibc
 import Synchronization

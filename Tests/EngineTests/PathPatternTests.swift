@@ -1,5 +1,7 @@
 // PathPattern: parsing, rendering, traversal refusal, the default and its collision fix.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Testing
 
 @Suite("PathPattern")

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Engine
+@testable import KubeRuntime
+@testable import VolumeStorage
 
 @Suite("Placement decisions")
 struct PlacementTests {

@@ -1,5 +1,7 @@
 // Contract cases: makeDirectory, stat, rename, setMode, stats, probe.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import Glibc
 import Testing

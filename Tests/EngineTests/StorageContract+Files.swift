@@ -1,5 +1,7 @@
 // Contract cases: writeFile, readFile and the ownership marker through a store.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import Glibc
 import Testing

@@ -1,5 +1,7 @@
 // Contract cases: removeTree.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import Glibc
 import Testing

@@ -1,5 +1,7 @@
 // The VolumeStore contract: every store (mounted, libnfs) must pass these cases.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import Glibc
 import Testing

@@ -1,6 +1,8 @@
 // The provisioning and deletion flow the engine runs through the storage API (the example
 // of the storage report), end to end on a temporary export.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import TestSupport
 import Testing

@@ -1,5 +1,7 @@
 // OwnershipMarker decoding and RelativePath validation.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import Testing
 

@@ -1,5 +1,7 @@
 // MountedVolumeStore: the store contract on temporary directories, and its export checks.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Foundation
 import Glibc
 import TestSupport

@@ -1,5 +1,7 @@
 // DeletePolicy resolution and the storage parameters of a StorageClass.
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Testing
 
 @Suite("Storage parameters")

@@ -1,6 +1,8 @@
 import Testing
 import TestSupport
 @testable import Engine
+@testable import KubeRuntime
+@testable import VolumeStorage
 
 @Suite("Work queue", .timeLimit(.minutes(1)))
 struct WorkQueueTests {

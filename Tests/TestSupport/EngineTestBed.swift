@@ -1,6 +1,8 @@
 // A LocalCluster, a real client, temporary directories as NFS exports, and engines built
 // the way the daemon builds them: the bed for the engine's end-to-end tests.
 public import Engine
+public import KubeRuntime
+public import VolumeStorage
 public import LocalCluster
 public import RingCore
 import Foundation

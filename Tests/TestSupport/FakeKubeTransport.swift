@@ -2,6 +2,8 @@
 // method and path, requests are recorded, bodies can be split into chunks, fail mid-way,
 // hang until cancelled, or be fed by the test while the code under test reads them.
 public import Engine
+public import KubeRuntime
+public import VolumeStorage
 import Synchronization
 
 /// How a fake response body ends after its chunks.

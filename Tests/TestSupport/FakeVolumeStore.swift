@@ -1,5 +1,7 @@
 // A VolumeStore wrapper that injects hangs and failures, for storage and engine tests.
 public import Engine
+public import KubeRuntime
+public import VolumeStorage
 import Foundation
 
 /// Wraps a real ``VolumeStore`` (usually a ``MountedVolumeStore`` on a ``TempDirectory``) and

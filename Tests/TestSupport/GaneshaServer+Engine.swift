@@ -1,6 +1,8 @@
 // The engine's view of a harness nfs-ganesha: a direct store's configuration, a direct
 // member of the configuration.
 public import Engine
+public import KubeRuntime
+public import VolumeStorage
 public import NFSServerHarness
 
 extension GaneshaServer {

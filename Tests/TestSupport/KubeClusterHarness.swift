@@ -2,6 +2,8 @@
 // cluster's generated kubeconfig) for the client's integration tests. Each test gets its
 // own cluster on a random port; `withKubeCluster` shuts both down whatever happens.
 public import Engine
+public import KubeRuntime
+public import VolumeStorage
 public import LocalCluster
 import Foundation
 import Logging

@@ -1,6 +1,8 @@
 // JSON builders for client and watcher tests: objects, lists, watch event lines and
 // Status bodies as the API server writes them (kubernetes-api.md §2-§4).
 public import Engine
+public import KubeRuntime
+public import VolumeStorage
 import Foundation
 import Logging
 

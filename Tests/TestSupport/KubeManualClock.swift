@@ -2,6 +2,8 @@
 // clock by the requested duration, recording it, so backoff and rate-limit tests assert on
 // the exact waits without waiting.
 public import Engine
+public import KubeRuntime
+public import VolumeStorage
 import Synchronization
 
 /// An auto-advancing manual clock.

@@ -1,5 +1,7 @@
 /// A configuration that cannot be used. Each message names the source, the field and the
 /// fix, on one line, so the daemon can print it and exit 2 before touching anything.
+import KubeRuntime
+import VolumeStorage
 public enum ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A value is wrong.
     case invalid(source: String, field: String, problem: String)

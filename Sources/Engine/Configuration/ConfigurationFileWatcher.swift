@@ -1,6 +1,8 @@
 import Foundation
 public import Logging
 public import ServiceLifecycle
+import KubeRuntime
+import VolumeStorage
 
 /// Re-reads a configuration file when it changes and hands a valid new configuration to
 /// the engine; a file that cannot be used is rejected with the reason logged, and the

@@ -1,4 +1,6 @@
 import RingCore
+import KubeRuntime
+import VolumeStorage
 
 extension ProvisionerConfiguration {
     /// The directory under which the original provisioner's Deployment mounts each export:

@@ -1,6 +1,8 @@
 import Foundation
 import RingCore
 import Yams
+import KubeRuntime
+import VolumeStorage
 
 extension ProvisionerConfiguration {
     /// Reads a YAML configuration file.

@@ -1,4 +1,6 @@
 public import RingCore
+import KubeRuntime
+import VolumeStorage
 
 /// What the provisioner serves: its name, the ring settings and the NFS servers.
 ///

@@ -1,4 +1,6 @@
 /// Tunables of the provisioning controller. Every default says why.
+public import KubeRuntime
+import VolumeStorage
 public struct EngineConfiguration: Sendable {
     /// The provisioner name StorageClasses and claims name.
     public var provisionerName: String

@@ -1,5 +1,7 @@
 public import CoreMetrics
 import Foundation
+import KubeRuntime
+import VolumeStorage
 
 /// The engine's metrics through swift-metrics (the daemon exports them in Prometheus
 /// format). Names follow sig-storage-lib's (`controller_persistentvolumeclaim_provision_*`)

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 import Synchronization
+import KubeRuntime
+import VolumeStorage
 
 /// What `/readyz` needs to know about the controller.
 public struct ControllerStatus: Sendable {

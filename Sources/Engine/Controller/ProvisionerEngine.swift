@@ -1,6 +1,8 @@
 import Foundation
 public import Logging
 public import RingCore
+public import KubeRuntime
+public import VolumeStorage
 
 /// The whole provisioner, assembled: members, ring, caches, controller, events, and
 /// (optionally) leader election. The daemon and the end-to-end tests build one of these.

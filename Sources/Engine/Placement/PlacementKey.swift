@@ -3,6 +3,8 @@
 /// so a cluster that ran it keeps its placement. (The key is ambiguous — `team-a`/`db` and
 /// `team`/`a-db` share it — which is harmless for placement: both land on one server; the
 /// directories are kept apart by their ownership markers.)
+import KubeRuntime
+import VolumeStorage
 public enum PlacementKey {
     public static func forClaim(namespace: String, name: String) -> String {
         "\(namespace)-\(name)"

@@ -1,4 +1,6 @@
 public import RingCore
+import KubeRuntime
+import VolumeStorage
 
 /// What a proposed ring change does to a set of claims: the planning tool behind
 /// `nfs-cluster-provisioner ring plan`. Computed before anything changes.

@@ -1,5 +1,7 @@
 /// Annotation and finalizer names: Kubernetes' (component-helpers storage/volume
 /// pv_helpers.go) and this project's own.
+import KubeRuntime
+public import VolumeStorage
 public enum Annotations {
     /// On a claim: which provisioner should provision it (set by the PV controller).
     public static let storageProvisioner = "volume.kubernetes.io/storage-provisioner"

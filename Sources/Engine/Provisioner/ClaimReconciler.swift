@@ -1,5 +1,7 @@
 import Foundation
 import RingCore
+public import KubeRuntime
+import VolumeStorage
 
 /// Turns a claim of ours into a directory on a member and a PV pointing at it.
 ///

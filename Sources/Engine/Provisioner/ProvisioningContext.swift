@@ -1,6 +1,8 @@
 import Foundation
 public import Logging
 public import RingCore
+public import KubeRuntime
+import VolumeStorage
 
 /// Everything a reconcile reads and acts through. Shared by all workers (Sendable).
 public struct ProvisioningContext: Sendable {

@@ -1,5 +1,7 @@
 /// Builds the PersistentVolume for a provisioned directory (sig-storage-lib
 /// `provisionClaimOperation` + the provisioner's own fields; kubernetes-api.md §6.2).
+public import KubeRuntime
+public import VolumeStorage
 public enum VolumeFactory {
     /// - Parameters:
     ///   - member: the chosen member; its **address** goes into `spec.nfs.server` (the

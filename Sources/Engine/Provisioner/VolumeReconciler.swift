@@ -1,4 +1,6 @@
 import Foundation
+public import KubeRuntime
+import VolumeStorage
 
 /// Reclaims the storage of released PVs of ours and removes the PV.
 ///

@@ -1,4 +1,6 @@
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Testing
 
 /// §10 item 30: DNS-1123 names are validated before sending.

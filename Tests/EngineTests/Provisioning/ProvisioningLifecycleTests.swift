@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Engine
+@testable import KubeRuntime
+@testable import VolumeStorage
 
 /// Provision → bind → release → reclaim, against LocalCluster (which plays the PV
 /// controller) with temporary directories as the NFS exports.

@@ -4,6 +4,8 @@ import Synchronization
 import Testing
 import TestSupport
 @testable import Engine
+@testable import KubeRuntime
+@testable import VolumeStorage
 import RingCore
 
 /// The guarantees that matter when things go wrong: crashes, re-created claims, ring

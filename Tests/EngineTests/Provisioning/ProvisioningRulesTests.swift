@@ -4,6 +4,8 @@ import MetricsTestKit
 import Testing
 import TestSupport
 @testable import Engine
+@testable import KubeRuntime
+@testable import VolumeStorage
 
 /// What is provisioned and what is refused, and how the engine reports it.
 @Suite("Provisioning rules, events, metrics and leadership", .timeLimit(.minutes(2)))

@@ -1,4 +1,6 @@
 import Engine
+import KubeRuntime
+import VolumeStorage
 import Logging
 import Synchronization
 import TestSupport

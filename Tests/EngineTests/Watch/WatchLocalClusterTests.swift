@@ -1,4 +1,6 @@
 import Engine
+import KubeRuntime
+import VolumeStorage
 import LocalCluster
 import Synchronization
 import TestSupport

@@ -1,4 +1,6 @@
 @testable import Engine
+@testable import KubeRuntime
+@testable import VolumeStorage
 import TestSupport
 import Testing
 

@@ -1,5 +1,7 @@
 public import Logging
 import Synchronization
+import KubeRuntime
+public import VolumeStorage
 
 /// The members the engine works with: one ``MemberStorage`` actor per configured NFS
 /// server, swapped atomically when the configuration changes.

@@ -1,4 +1,6 @@
 // The store that reaches a configured member's export, mounted or direct.
+public import VolumeStorage
+import KubeRuntime
 
 extension MemberConfiguration {
     /// The ``VolumeStore`` for this member:
@@ -20,7 +22,8 @@ extension MemberConfiguration {
             }
             return try MountedVolumeStore(configuration: .init(member: name, mountPath: mountPath, requireMountPoint: requireMountPoint))
         case .direct:
-            return try DirectNFSVolumeStore(configuration: .init(self, timeout: nfsTimeout))
+            return try DirectNFSVolumeStore(configuration: .init(
+                member: name, server: address, export: export, timeout: nfsTimeout, nfsPort: nfsPort, mountPort: mountPort))
         }
     }
 }

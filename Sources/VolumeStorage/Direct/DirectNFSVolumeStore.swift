@@ -69,13 +69,6 @@ public struct DirectNFSVolumeStore: VolumeStore {
             self.maxIdleConnections = maxIdleConnections
         }
 
-        /// The configuration of a `mode: direct` member: its name, `address`, `export` and
-        /// ports (nil: asked of the server's rpcbind).
-        public init(_ member: MemberConfiguration, timeout: Duration = defaultTimeout) {
-            self.init(member: member.name, server: member.address, export: member.export, timeout: timeout,
-                      nfsPort: member.nfsPort, mountPort: member.mountPort)
-        }
-
         /// `server:/export`, with an IPv6 address in brackets.
         public var location: String {
             (server.contains(":") ? "[\(server)]" : server) + ":" + export

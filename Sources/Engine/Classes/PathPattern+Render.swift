@@ -1,4 +1,6 @@
 // Rendering a PathPattern for one claim, and the collision-free alternative name.
+import KubeRuntime
+public import VolumeStorage
 
 extension PathPattern {
     /// The claim fields a pattern may use.

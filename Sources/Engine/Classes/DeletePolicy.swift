@@ -1,4 +1,6 @@
 // What happens to a volume's directory when its PV is deleted.
+import KubeRuntime
+public import VolumeStorage
 
 /// The delete policy, decided once at provisioning from the StorageClass parameters and
 /// recorded on the PV, so that editing or deleting the class later changes nothing

@@ -1,4 +1,6 @@
 // The StorageClass parameter `pathPattern`: parsing and validation of the template.
+import KubeRuntime
+import VolumeStorage
 
 /// A directory layout template, the StorageClass parameter `pathPattern`.
 ///

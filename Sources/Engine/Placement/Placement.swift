@@ -16,6 +16,8 @@
 ///    On that member the claim's path is used, or the collision-free alternative when the
 ///    path holds another claim's directory (`team-a`/`db` vs `team`/`a-db`).
 /// 4. No member can: fail, naming each member's reason.
+import KubeRuntime
+public import VolumeStorage
 public enum Placement {
     /// What placement knows about one member.
     public struct MemberView: Sendable, Hashable {

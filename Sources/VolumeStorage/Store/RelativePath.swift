@@ -28,7 +28,7 @@ public struct RelativePath: Sendable, Hashable, Comparable, CustomStringConverti
     public static let root = RelativePath(unchecked: [])
 
     /// For constants known to be valid (``ReservedNames``); never for outside input.
-    init(unchecked components: [String]) {
+    package init(unchecked components: [String]) {
         self.components = components
     }
 

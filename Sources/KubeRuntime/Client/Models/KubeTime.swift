@@ -95,9 +95,9 @@ public struct MicroTime: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
 /// A small RFC 3339 parser and UTC formatter (no `DateFormatter`: it is costly and its
 /// locale handling is a classic source of bugs).
-enum RFC3339 {
+package enum RFC3339 {
     /// Seconds since the epoch, or `nil` if `text` is not RFC 3339.
-    static func parse(_ text: String) -> Double? {
+    package static func parse(_ text: String) -> Double? {
         let bytes = Array(text.utf8)
         var index = 0
         func number(_ count: Int) -> Int? {
@@ -153,7 +153,7 @@ enum RFC3339 {
     }
 
     /// Formats whole seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
-    static func format(_ secondsSinceEpoch: Double) -> String {
+    package static func format(_ secondsSinceEpoch: Double) -> String {
         let total = Int(secondsSinceEpoch.rounded(.down))
         let (days, secondsOfDay) = total.floorDivided(by: 86_400)
         let (year, month, day) = civilFromDays(days)
@@ -166,7 +166,7 @@ enum RFC3339 {
     }
 
     // Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian calendar).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+    package static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -175,7 +175,7 @@ enum RFC3339 {
         return era * 146_097 + doe - 719_468
     }
 
-    static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
+    package static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

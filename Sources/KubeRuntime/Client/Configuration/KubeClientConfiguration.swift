@@ -62,7 +62,7 @@ public struct KubeClientConfiguration: Sendable {
     /// Largest non-watch response body accepted. Default 256 MiB (a 500-item page of
     /// PersistentVolumes is about 1 MiB; the server caps single objects at 1.5 MiB).
     public var maxResponseBytes: Int
-    /// Sent as `User-Agent`.
+    /// Sent as `User-Agent`. Default `nfs-cluster-provisioner`; the daemon adds its version.
     public var userAgent: String
 
     /// - Precondition: `requestTimeout`, `tokenRefreshInterval` > 0; `maxResponseBytes` >= 1 KiB.
@@ -70,7 +70,7 @@ public struct KubeClientConfiguration: Sendable {
         server: ServerURL, tls: TLSSettings = TLSSettings(), bearerToken: BearerToken? = nil,
         namespace: String = "default", rateLimit: RateLimit = .default, retry: RetryPolicy = .default,
         requestTimeout: Duration = .seconds(30), tokenRefreshInterval: Duration = .seconds(60),
-        maxResponseBytes: Int = 256 << 20, userAgent: String = "nfs-cluster-provisioner/\(EngineInfo.version)"
+        maxResponseBytes: Int = 256 << 20, userAgent: String = "nfs-cluster-provisioner"
     ) {
         precondition(requestTimeout > .zero, "requestTimeout must be positive")
         precondition(tokenRefreshInterval > .zero, "tokenRefreshInterval must be positive")
