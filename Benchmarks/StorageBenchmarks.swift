@@ -106,7 +106,7 @@ enum StorageBenchmarks {
                 let steps: [(String, () throws -> Void)] = [
                     ("mkdir", { _ = try store.makeDirectory(volume, mode: .defaultDirectory, parentMode: nil) }),
                     ("stat", { _ = try store.stat(volume) }),
-                    ("write", { try store.writeFile(volume.appending(ReservedNames.markerFileName), contents: marker, mode: .marker) }),
+                    ("write", { try store.writeFile(volume.appending("record.json"), contents: marker, mode: .record) }),
                     ("rename", { try store.rename(volume, to: archived) }),
                     ("delete", { _ = try store.removeTree(RelativePath(tree), budget: nil) }),
                 ]

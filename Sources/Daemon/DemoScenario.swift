@@ -225,9 +225,10 @@ struct DemoScenario {
                 continue
             }
             perMember[record.member, default: 0] += 1
-            let markerPath = mount + "/" + record.directory.description + "/.nfs-cluster-provisioner.json"
-            let marker = (try? Data(contentsOf: URL(fileURLWithPath: markerPath))).flatMap { try? OwnershipMarker.decode(Array($0)) }
-            check(marker?.claimUID == pv.spec?.claimRef?.uid, "PV \(pv.metadata.name): the directory's marker does not name its claim")
+            let recordPath = mount + "/" + OwnershipRecord.recordPath(for: record.directory).description
+            let owner = (try? Data(contentsOf: URL(fileURLWithPath: recordPath))).flatMap { try? OwnershipRecord.decode(Array($0)) }
+            check(owner?.claimUID == pv.spec?.claimRef?.uid && owner?.state == .bound,
+                  "PV \(pv.metadata.name): the ownership record of its directory does not name its claim as bound")
         }
         show.line("  PVs in the cluster: \(pvs.count) (expected \(expected))")
         for m in configuration.members { show.line("  \(m.name): \(perMember[m.name] ?? 0) volumes") }

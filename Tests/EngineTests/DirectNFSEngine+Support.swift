@@ -45,7 +45,6 @@ enum DirectEngine {
             health: MemberHealth.Configuration(
                 initialProbeBackoff: .milliseconds(200), maxProbeBackoff: .seconds(1), routineProbeInterval: .milliseconds(500)))
         options.engine.probeInterval = .milliseconds(100)
-        options.engine.freeSpaceCacheTTL = .milliseconds(100)
     }
 }
 

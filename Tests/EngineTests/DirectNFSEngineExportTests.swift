@@ -106,7 +106,8 @@ struct DirectNFSEngineExportTests {
         defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
         // Routine probes 30 s apart (the default): the startup probe fails to write (one
-        // failure, "suspect"), and the claim's MKDIR is what meets the refusal.
+        // failure, "suspect"), and listing the member's ownership records meets the refusal,
+        // so the member takes no claims and placement says why.
         let run = try bed.startEngine(bed.configuration([server.memberConfiguration(name: "squashed")])) { options in
             DirectEngine.configure(&options)
             options.storage.health = MemberHealth.Configuration()
@@ -118,7 +119,7 @@ struct DirectNFSEngineExportTests {
         }
         let failed = try await bed.eventMessages("ProvisioningFailed", about: "denied", namespace: "team")
         #expect(failed.contains {
-            $0.contains("member squashed (127.0.0.1)") && $0.contains("/squashed/team-denied") && $0.contains("Permission denied")
+            $0.contains("squashed:") && $0.contains("'.nfs-cluster-provisioner") && $0.contains("Permission denied")
         }, "the event names the member, the path and the refusal: \(failed)")
         #expect(try await bed.claim("team", "denied")?.status?.phase == "Pending")
         #expect(!FileManager.default.fileExists(atPath: server.exportDirectory("squashed") + "/team-denied"))

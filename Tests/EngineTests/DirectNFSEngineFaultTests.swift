@@ -39,6 +39,10 @@ struct DirectNFSEngineFaultTests {
             let volume = try await bed.waitForBound("apps", name)
             let (member, label) = try placement(of: volume)
             #expect(member != "b" && label == "spill-over", "\(name) on \(member) (\(label ?? "-"))")
+            // Events are sent in the background: wait for this one, then read it.
+            try await bed.waitUntil("ProvisioningSucceeded about \(name)") {
+                try await !bed.eventMessages("ProvisioningSucceeded", about: name, namespace: "apps").isEmpty
+            }
             let succeeded = try await bed.eventMessages("ProvisioningSucceeded", about: name, namespace: "apps")
             #expect(succeeded.contains { $0.contains("spill-over: b: ") }, "the event says b was skipped and why: \(succeeded)")
         }

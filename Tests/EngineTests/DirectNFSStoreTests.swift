@@ -97,7 +97,7 @@ struct DirectNFSStoreTests {
                     // All race to create the shared parent: EEXIST on it is success.
                     let path = try RelativePath("shared/vol-\(index)")
                     _ = try store.makeDirectory(path, mode: FileMode(0o750), parentMode: FileMode(0o755))
-                    try store.writeFile(path.appending("m"), contents: Array("\(index)".utf8), mode: .marker)
+                    try store.writeFile(path.appending("m"), contents: Array("\(index)".utf8), mode: .record)
                     _ = try store.removeTree(path, budget: nil)
                 } catch {
                     found.withLock { $0.append("\(index): \(error)") }

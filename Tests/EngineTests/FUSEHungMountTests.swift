@@ -54,19 +54,19 @@ struct FUSEHungMountTests {
     @Test func stoppedBindfs_memberUnhealthy_otherServes_stuckThreadsReturnAfterSIGCONT() async throws {
         let f = try await HungMountFixture.make()
         defer { f.tearDown() }
-        #expect(try await f.hung.createVolume(relativePath: rel("before"), mode: .defaultDirectory, marker: marker(uid: "u0")) == .created)
-        #expect(FileManager.default.fileExists(atPath: f.directory.child("source/before/" + ReservedNames.markerFileName)))
+        #expect(try await f.hung.createVolume(relativePath: rel("before"), mode: .defaultDirectory, owner: marker(uid: "u0")).isCreated)
+        #expect(FileManager.default.fileExists(atPath: f.directory.child("source/" + OwnershipRecord.recordPath(for: try rel("before")).description)))
 
         f.mount.suspend()
         let error = await memberError { () async throws(StorageError) in
-            try await f.hung.createVolume(relativePath: rel("during"), mode: .defaultDirectory, marker: marker(uid: "u1"))
+            try await f.hung.createVolume(relativePath: rel("during"), mode: .defaultDirectory, owner: marker(uid: "u1"))
         }
         #expect(error == .timedOut(member: "fuse", operation: .createVolume, path: "during", after: .milliseconds(500)))
         #expect(await f.hung.health.condition == .unhealthy(failedProbes: 0))
         #expect(f.hung.executor.statistics.stuckThreads == 1, "the blocked thread is counted, not replaced")
         for index in 0..<3 {
             #expect(try await f.healthy.createVolume(
-                relativePath: rel("vol-\(index)"), mode: .defaultDirectory, marker: marker(uid: "l\(index)")) == .created)
+                relativePath: rel("vol-\(index)"), mode: .defaultDirectory, owner: marker(uid: "l\(index)")).isCreated)
         }
 
         f.mount.resume()
@@ -74,7 +74,7 @@ struct FUSEHungMountTests {
         #expect(f.hung.executor.statistics.lateCompletions >= 1)
         try await f.hung.probe()
         #expect(await f.hung.health.condition == .healthy)
-        #expect(try await f.hung.inspectVolume(relativePath: rel("before")) == .present(marker(uid: "u0")))
+        #expect(try await f.hung.readRecord(relativePath: rel("before"))?.claimUID == "u0")
     }
 
     @Test func stoppedBindfs_abortedConnection_freesTheStuckThreads_memberStaysUnhealthy() async throws {

@@ -26,11 +26,11 @@ struct GaneshaFaultTests {
         let a = try directMember(serverA, name: "nfs-a")
         let b = try directMember(serverB, name: "nfs-b")
         defer { a.shutdown(); b.shutdown() }
-        #expect(try await a.createVolume(relativePath: rel("before"), mode: .defaultDirectory, marker: marker(uid: "u0")) == .created)
+        #expect(try await a.createVolume(relativePath: rel("before"), mode: .defaultDirectory, owner: marker(uid: "u0")).isCreated)
 
         serverA.suspend()
         let error = await memberError { () async throws(StorageError) in
-            try await a.createVolume(relativePath: rel("during"), mode: .defaultDirectory, marker: marker(uid: "u1"))
+            try await a.createVolume(relativePath: rel("during"), mode: .defaultDirectory, owner: marker(uid: "u1"))
         }
         guard case .timedOut("nfs-a", _, _, _) = error else {
             serverA.resume()
@@ -46,18 +46,21 @@ struct GaneshaFaultTests {
         // The other server keeps serving while A is stopped.
         for index in 0..<3 {
             #expect(try await b.createVolume(
-                relativePath: rel("vol-\(index)"), mode: .defaultDirectory, marker: marker(uid: "b\(index)")) == .created)
+                relativePath: rel("vol-\(index)"), mode: .defaultDirectory, owner: marker(uid: "b\(index)")).isCreated)
         }
-        #expect(FileManager.default.fileExists(atPath: serverB.exportDirectory() + "/vol-2/" + ReservedNames.markerFileName))
+        #expect(FileManager.default.fileExists(atPath: serverB.exportDirectory() + "/" + OwnershipRecord.recordPath(for: try rel("vol-2")).description))
 
         serverA.resume()
         #expect(await eventually { a.executor.statistics.stuckThreads == 0 })
         try await a.probe()
         #expect(await a.health.condition == .healthy)
-        let after = try await a.createVolume(relativePath: rel("during"), mode: .defaultDirectory, marker: marker(uid: "u1"))
-        // The timed-out MKDIR may have been applied after SIGCONT: then the retry finds
-        // the directory (without marker) instead of creating it. Both are success paths.
-        #expect(after == .created || after == .existsWithoutMarker)
+        let after = try await a.createVolume(relativePath: rel("during"), mode: .defaultDirectory, owner: marker(uid: "u1"))
+        // The timed-out attempt may have been applied after SIGCONT: then the retry finds
+        // its record (and perhaps its directory) instead of creating them. Both are this
+        // claim's volume.
+        switch after {
+        case .created(let record), .alreadyOurs(let record): #expect(record.claimUID == "u1")
+        }
     }
 
     @Test func killedServer_isReconnectedAfterRestart_andKeepsItsVolumes() async throws {
@@ -65,7 +68,7 @@ struct GaneshaFaultTests {
         defer { server.stop() }
         let member = try directMember(server, name: "nfs-a")
         defer { member.shutdown() }
-        #expect(try await member.createVolume(relativePath: rel("vol"), mode: .defaultDirectory, marker: marker(uid: "u0")) == .created)
+        #expect(try await member.createVolume(relativePath: rel("vol"), mode: .defaultDirectory, owner: marker(uid: "u0")).isCreated)
 
         try await server.kill()
         let error = await memberError { () async throws(StorageError) in try await member.freeSpace() }
@@ -74,8 +77,8 @@ struct GaneshaFaultTests {
         try await server.restart()
         try await member.probe()
         #expect(await member.health.condition == .healthy)
-        #expect(try await member.inspectVolume(relativePath: rel("vol")) == .present(marker(uid: "u0")))
-        #expect(try await member.createVolume(relativePath: rel("vol-2"), mode: .defaultDirectory, marker: marker(uid: "u2")) == .created)
+        #expect(try await member.readRecord(relativePath: rel("vol"))?.claimUID == "u0")
+        #expect(try await member.createVolume(relativePath: rel("vol-2"), mode: .defaultDirectory, owner: marker(uid: "u2")).isCreated)
     }
 
     @Test func fullExport_failsTheMarkerWriteWithNoSpace_andReportsLowFreeSpace() async throws {
@@ -91,13 +94,14 @@ struct GaneshaFaultTests {
         #expect(full.availableBytes < 64 * 1024, "placement's free-space threshold sees it full: \(full)")
 
         let error = await memberError { () async throws(StorageError) in
-            try await member.createVolume(relativePath: rel("team-a-db"), mode: .defaultDirectory, marker: marker())
+            try await member.createVolume(relativePath: rel("team-a-db"), mode: .defaultDirectory, owner: marker())
         }
         guard case .systemCall("nfs-small", _, let path, let call, ENOSPC) = error else {
             Issue.record("expected ENOSPC from the server, got \(String(describing: error))")
             return
         }
-        #expect(path.hasPrefix("team-a-db"))
+        // The first write is the ownership record's, in the reserved area.
+        #expect(path.hasPrefix(OwnershipRecord.recordPath(for: try rel("team-a-db")).description))
         #expect(call.contains("NFS3ERR_NOSPC"))
         #expect(error?.description.contains("No space left on device") == true)
         // Rolled back: no half-made volume is left behind.
@@ -115,13 +119,14 @@ struct GaneshaFaultTests {
         defer { member.shutdown() }
 
         let error = await memberError { () async throws(StorageError) in
-            try await member.createVolume(relativePath: rel("team-a-db"), mode: .defaultDirectory, marker: marker())
+            try await member.createVolume(relativePath: rel("team-a-db"), mode: .defaultDirectory, owner: marker())
         }
+        // The first write is the reserved area's (for the ownership record).
         #expect(error == .systemCall(
-            member: "nfs-squashed", operation: .makeDirectory, path: "team-a-db",
+            member: "nfs-squashed", operation: .makeDirectory, path: ReservedNames.directory.description,
             call: "NFSv3 MKDIR (NFS3ERR_ACCES)", errno: EACCES))
         #expect(error?.description.contains("nfs-squashed") == true)
-        #expect(error?.description.contains("'team-a-db'") == true)
+        #expect(error?.description.contains("'.nfs-cluster-provisioner'") == true)
         #expect(error?.isRetryable == false)
         // Permission denied is a request the server answered, not a dead server.
         #expect(await member.health.condition == .healthy)

@@ -16,13 +16,13 @@ struct MemberStorageHealthTests {
         dead.fake.inject(.hang)
 
         async let hung = memberError { () async throws(StorageError) in
-            try await dead.member.createVolume(relativePath: rel("a"), mode: .defaultDirectory, marker: marker())
+            try await dead.member.createVolume(relativePath: rel("a"), mode: .defaultDirectory, owner: marker())
         }
         // The other member keeps provisioning while the dead one's call hangs.
         for index in 0..<5 {
             let outcome = try await alive.member.createVolume(
-                relativePath: rel("vol-\(index)"), mode: .defaultDirectory, marker: marker(uid: "u\(index)"))
-            #expect(outcome == .created)
+                relativePath: rel("vol-\(index)"), mode: .defaultDirectory, owner: marker(uid: "u\(index)"))
+            #expect(outcome.isCreated)
         }
         let error = await hung
         #expect(error == .timedOut(member: "dead", operation: .createVolume, path: "a", after: .milliseconds(200)))
@@ -42,7 +42,7 @@ struct MemberStorageHealthTests {
         dead.clock.advance(by: .seconds(1))
         #expect(await dead.member.probeIfDue() == .succeeded)
         #expect(await dead.member.health.condition == .healthy)
-        #expect(try await dead.member.createVolume(relativePath: rel("b"), mode: .defaultDirectory, marker: marker()) == .created)
+        #expect(try await dead.member.createVolume(relativePath: rel("b"), mode: .defaultDirectory, owner: marker()).isCreated)
     }
 
     @Test func failedRecoveryProbe_keepsItUnhealthy_withALongerWait() async throws {
@@ -72,7 +72,7 @@ struct MemberStorageHealthTests {
             #expect(await f.member.health.condition == expected)
         }
         // A refused delete is the server answering: it resets the count.
-        _ = try await f.member.createVolume(relativePath: rel("v"), mode: .defaultDirectory, marker: marker(uid: "owner"))
+        _ = try await f.member.createVolume(relativePath: rel("v"), mode: .defaultDirectory, owner: marker(uid: "owner"))
         _ = await memberError { () async throws(StorageError) in
             try await f.member.deleteVolume(relativePath: rel("v"), expectedClaimUID: "someone-else")
         }
@@ -97,7 +97,7 @@ struct MemberStorageHealthTests {
     @Test func draining_stopsNewVolumesInPlacement_butDeletesStillWork() async throws {
         let f = try MemberFixture()
         defer { f.member.shutdown() }
-        _ = try await f.member.createVolume(relativePath: rel("v"), mode: .defaultDirectory, marker: marker())
+        _ = try await f.member.createVolume(relativePath: rel("v"), mode: .defaultDirectory, owner: marker())
         await f.member.setDraining(true)
         #expect(await f.member.health.acceptsNewVolumes == false)
         #expect(try await f.member.deleteVolume(relativePath: rel("v"), expectedClaimUID: "uid-1") == .deleted)
@@ -120,33 +120,34 @@ struct MemberStorageHealthTests {
         defer { f.member.shutdown() }
         f.fake.inject(.failErrno(EIO), for: .writeFile)
         let error = await memberError { () async throws(StorageError) in
-            try await f.member.createVolume(relativePath: rel("v"), mode: .defaultDirectory, marker: marker())
+            try await f.member.createVolume(relativePath: rel("v"), mode: .defaultDirectory, owner: marker())
         }
         #expect(error?.errnoValue == EIO)
         #expect(localStat(f.local("v")) == nil, "a retry starts clean instead of finding a directory without marker")
         f.fake.clearFaults()
-        #expect(try await f.member.createVolume(relativePath: rel("v"), mode: .defaultDirectory, marker: marker()) == .created)
+        #expect(try await f.member.createVolume(relativePath: rel("v"), mode: .defaultDirectory, owner: marker()).isCreated)
     }
 }
 
 @Suite("MemberStorage path serialisation")
 struct MemberStoragePathLockTests {
     @Test func adoptDuringAPendingDelete_waitsForIt_andNeverAdoptsTheDirectoryBeingDeleted() async throws {
-        // Without the per-path lock, the adopt could write its marker between the delete's
+        // Without the per-path lock, the adopt could rewrite the record between the delete's
         // ownership check and its rename, and the re-created claim's directory would be deleted.
         let f = try MemberFixture()
         defer { f.member.shutdown(); f.fake.clearFaults() }
         let path = try rel("team-a-db")
-        _ = try await f.member.createVolume(relativePath: path, mode: .defaultDirectory, marker: marker(uid: "old"))
+        _ = try await f.member.createVolume(relativePath: path, mode: .defaultDirectory, owner: marker(uid: "old"))
         f.fake.inject(.hang, for: .rename)
         async let deleted = f.member.deleteVolume(relativePath: path, expectedClaimUID: "old")
         #expect(await eventually { f.fake.hungCalls == 1 }, "the delete checked ownership and is renaming")
         async let adopted = memberError { () async throws(StorageError) in
-            try await f.member.adoptVolume(relativePath: path, marker: marker(uid: "new"), replacing: marker(uid: "old"))
+            try await f.member.adoptVolume(relativePath: path, claim: marker(uid: "new"), volumeName: "pvc-new",
+                                           replacingClaimUID: "old", mode: .defaultDirectory, at: Date())
         }
         #expect(await eventually { await f.member.pathLockWaiters == 1 }, "the adopt waits for the path")
         f.fake.clearFaults()
         #expect(try await deleted == .deleted)
-        #expect(await adopted == .notFound(member: "server-a", operation: .adoptVolume, path: "team-a-db"))
+        #expect(await adopted == .unrecordedDirectory(member: "server-a", path: "team-a-db", operation: .adoptVolume))
     }
 }

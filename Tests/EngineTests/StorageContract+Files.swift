@@ -18,19 +18,19 @@ extension StorageContract {
         },
         .writeFile_replacesAtomicallyAndLeavesNoTemporaryFile: { f throws in
             try localMkdir(f.local("vol"))
-            try f.store.writeFile(rel("vol/m"), contents: Array("first".utf8), mode: .marker)
-            try f.store.writeFile(rel("vol/m"), contents: Array("second".utf8), mode: .marker)
+            try f.store.writeFile(rel("vol/m"), contents: Array("first".utf8), mode: .record)
+            try f.store.writeFile(rel("vol/m"), contents: Array("second".utf8), mode: .record)
             #expect(localRead(f.local("vol/m")) == "second")
             #expect(try FileManager.default.contentsOfDirectory(atPath: f.local("vol")) == ["m"])
             // A symlink at the path is replaced, its target untouched.
             try localSymlink(f.outsideDirectory + "/victim.txt", at: f.local("vol/link"))
-            try f.store.writeFile(rel("vol/link"), contents: Array("mine".utf8), mode: .marker)
+            try f.store.writeFile(rel("vol/link"), contents: Array("mine".utf8), mode: .record)
             #expect(localStat(f.local("vol/link"))?.kind == .regularFile)
             expectOutsideIntact(f)
         },
         .writeFile_overDirectory_isUnexpectedFileType: { f throws in
             try localMkdir(f.local("vol/sub"))
-            let error = storageError { try f.store.writeFile(rel("vol/sub"), contents: [1], mode: .marker) }
+            let error = storageError { try f.store.writeFile(rel("vol/sub"), contents: [1], mode: .record) }
             #expect(error == .unexpectedFileType(member: f.store.member, operation: .writeFile, path: "vol/sub", found: .directory, expected: .regularFile))
             #expect(try FileManager.default.contentsOfDirectory(atPath: f.local("vol")) == ["sub"])
         },
@@ -54,23 +54,24 @@ extension StorageContract {
             let error = storageError { _ = try f.store.readFile(rel("fifo"), maxBytes: 100) }
             #expect(error == .unexpectedFileType(member: f.store.member, operation: .readFile, path: "fifo", found: .other, expected: .regularFile))
         },
-        .marker_writeAndReadBack_roundTrips: { f throws in
+        .listDirectory_namesEntries_boundedAndWithoutFollowing: { f throws in
             try localMkdir(f.local("vol"))
-            let marker = OwnershipMarker(
-                provisioner: "example.com/nfs", claimNamespace: "team-a", claimName: "db",
-                claimUID: "6f1c2a9e-0000-4000-8000-000000000001", volumeName: "pvc-6f1c2a9e-0000-4000-8000-000000000001",
-                createdAt: Date(timeIntervalSince1970: 1_780_000_000.75))
-            let path = try rel("vol/" + ReservedNames.markerFileName)
-            try f.store.writeFile(path, contents: marker.encoded(), mode: .marker)
-            let bytes = try #require(try f.store.readFile(path, maxBytes: OwnershipMarker.maxBytes))
-            #expect(try OwnershipMarker.decode(bytes) == marker)
-            #expect(localStat(f.local("vol/" + ReservedNames.markerFileName))?.mode == 0o644)
+            for name in ["a", "b", "c"] { try localWrite(f.local("vol/" + name), name) }
+            try localMkdir(f.local("vol/sub"))
+            #expect(try f.store.listDirectory(rel("vol"), maxEntries: 10).map { Set($0) } == ["a", "b", "c", "sub"])
+            #expect(try f.store.listDirectory(rel("missing"), maxEntries: 10) == nil)
+            let tooMany = storageError { _ = try f.store.listDirectory(rel("vol"), maxEntries: 3) }
+            #expect(tooMany == .tooManyEntries(member: f.store.member, path: "vol", limit: 3))
+            #expect(symlink("vol", f.local("link")) == 0)
+            let link = storageError { _ = try f.store.listDirectory(rel("link"), maxEntries: 10) }
+            #expect(link == .unexpectedFileType(member: f.store.member, operation: .listDirectory, path: "link", found: .symbolicLink, expected: .directory))
         },
-        .marker_garbage_isATypedProblem: { f throws in
-            try localMkdir(f.local("vol"))
-            try localWrite(f.local("vol/" + ReservedNames.markerFileName), "\u{1}garbage{{")
-            let bytes = try #require(try f.store.readFile(rel("vol/" + ReservedNames.markerFileName), maxBytes: OwnershipMarker.maxBytes))
-            #expect(throws: MarkerProblem.self) { try OwnershipMarker.decode(bytes) }
+        .listDirectory_manyEntries_allListed: { f throws in
+            try localMkdir(f.local("many"))
+            for i in 0..<1200 { try localWrite(f.local("many/record-\(i).json"), "x") }
+            let names = try #require(try f.store.listDirectory(rel("many"), maxEntries: 5000))
+            #expect(names.count == 1200)
+            #expect(Set(names).count == 1200)
         },
     ]
 }

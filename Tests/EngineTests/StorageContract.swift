@@ -63,8 +63,8 @@ enum StorageContract: String, CaseIterable, Sendable, CustomTestStringConvertibl
     case setMode_symlink_isRefusedAndTargetUnchanged
     case fileSystemStats_reportsCapacity
     case probe_succeedsAndLeavesNoProbeFile
-    case marker_writeAndReadBack_roundTrips
-    case marker_garbage_isATypedProblem
+    case listDirectory_namesEntries_boundedAndWithoutFollowing
+    case listDirectory_manyEntries_allListed
 
     var testDescription: String { rawValue }
 

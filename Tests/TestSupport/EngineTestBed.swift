@@ -150,23 +150,29 @@ public final class EngineTestBed: Sendable {
         return pv
     }
 
-    /// Directories (relative to the export) that hold an ownership marker, per member.
+    /// Directories (relative to the export) that an ownership record names, per member.
     public func volumeDirectories(_ member: String) -> [String] {
         Self.volumeDirectories(under: export(member))
     }
 
-    /// Directories under `base` (an export's local directory, e.g. a ganesha server's)
-    /// that hold an ownership marker, relative to `base`; the reserved area is skipped.
+    /// The volume directories under `base` (an export's local directory, e.g. a ganesha
+    /// server's) that an ownership record names, relative to `base`, sorted.
     public static func volumeDirectories(under base: String) -> [String] {
-        var found: [String] = []
-        guard let walker = FileManager.default.enumerator(atPath: base) else { return [] }
-        while let item = walker.nextObject() as? String {
-            if item.hasPrefix(".nfs-cluster-provisioner/") { continue }
-            if (item as NSString).lastPathComponent == ".nfs-cluster-provisioner.json" {
-                found.append((item as NSString).deletingLastPathComponent)
-            }
+        records(under: base).filter { $0.kind == .volume }.map(\.path.description).sorted()
+    }
+
+    /// The ownership records in the reserved area under `base`.
+    public static func records(under base: String) -> [OwnershipRecord] {
+        let directory = base + "/" + ReservedNames.volumesDirectory.description
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasSuffix(OwnershipRecord.fileSuffix) }.compactMap { name in
+            (try? Data(contentsOf: URL(fileURLWithPath: directory + "/" + name))).flatMap { try? OwnershipRecord.decode(Array($0)) }
         }
-        return found.sorted()
+    }
+
+    /// The ownership record of `directory` on `member`, read from its export.
+    public func ownershipRecord(_ member: String, _ directory: String) -> OwnershipRecord? {
+        Self.records(under: export(member)).first { $0.path.description == directory }
     }
 }
 

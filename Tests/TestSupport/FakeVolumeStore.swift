@@ -141,6 +141,11 @@ public final class FakeVolumeStore: VolumeStore, @unchecked Sendable {
         return try wrapped.removeTree(path, budget: budget)
     }
 
+    public func listDirectory(_ path: RelativePath, maxEntries: Int) throws(StorageError) -> [String]? {
+        try apply(.listDirectory, path: path.description)
+        return try wrapped.listDirectory(path, maxEntries: maxEntries)
+    }
+
     public func setMode(_ path: RelativePath, mode: FileMode) throws(StorageError) {
         try apply(.setMode, path: path.description)
         try wrapped.setMode(path, mode: mode)

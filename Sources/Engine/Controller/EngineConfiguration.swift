@@ -18,9 +18,8 @@ public struct EngineConfiguration: Sendable {
     public var backoff: ExponentialBackoff = .default
     /// A member with less free space is skipped for new claims. Default 1 GiB.
     public var minFreeBytes: UInt64 = 1 << 30
-    /// How long a member's free-space figure is reused. Default 30 s.
-    public var freeSpaceCacheTTL: Duration = .seconds(30)
-    /// How often members are probed (a probe runs when due per member health). Default 5 s.
+    /// How often members are probed (a probe runs when due per member health) and their
+    /// free space read: placement uses the last reading. Default 5 s.
     public var probeInterval: Duration = .seconds(5)
     /// Attempts to save a new PV before the directory made for it is removed and the
     /// claim retried later. Default 5 (the library's `createProvisionedPVRetryCount`).
@@ -29,6 +28,9 @@ public struct EngineConfiguration: Sendable {
     public var volumeCreateRetryDelay: Duration = .seconds(1)
     /// Retry interval for claims waiting on an unreachable member that holds their data.
     public var waitForMemberInterval: Duration = .seconds(30)
+    /// Ring candidates looked at first when placing a claim; all members only when none of
+    /// these can take it. Default 3: placement costs the same with 3 members or 300.
+    public var placementCandidates: Int = 3
 
     public init(provisionerName: String) {
         self.provisionerName = provisionerName

@@ -55,6 +55,17 @@ public struct EngineMetrics: Sendable {
         }
     }
 
+    /// Ownership records per member in the index, and whether its last listing succeeded.
+    public func memberRecords(member: String, count: Int, loaded: Bool) {
+        Gauge(label: "nfs_provisioner_member_records", dimensions: [("member", member)], factory: factory).record(Double(count))
+        Gauge(label: "nfs_provisioner_member_records_loaded", dimensions: [("member", member)], factory: factory).record(loaded ? 1 : 0)
+    }
+
+    /// Record files that could not be read when a member's records were listed.
+    public func recordProblems(member: String, count: Int) {
+        Counter(label: "nfs_provisioner_record_problems_total", dimensions: [("member", member)], factory: factory).increment(by: count)
+    }
+
     public func queueDepth(_ queue: String, _ depth: Int) {
         Gauge(label: "nfs_provisioner_queue_depth", dimensions: [("queue", queue)], factory: factory).record(Double(depth))
     }

@@ -41,6 +41,9 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
         volumeQueue = WorkQueue(clock: clock, backoff: context.configuration.backoff)
     }
 
+    /// True once the caches synced and the members joined.
+    var isSynced: Bool { synced.load(ordering: .acquiring) }
+
     public var status: ControllerStatus {
         get async {
             ControllerStatus(cachesSynced: synced.load(ordering: .acquiring),
@@ -101,6 +104,9 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
                 group.cancelAll()
                 return
             }
+            // Members join before any reconcile: their records listed, older volumes
+            // recorded (a member that cannot be reached joins later, from the probe loop).
+            await self.joinMembers(onlyUnloaded: false)
             synced.store(true, ordering: .releasing)
             logger.info("caches synced", metadata: ["claims": "\(ctx.claims.count)", "volumes": "\(ctx.volumes.count)", "classes": "\(ctx.classes.count)"])
 
@@ -161,16 +167,42 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
         }
     }
 
-    /// Re-queues every claim and volume every resync period (level-based safety net).
+    /// Re-queues every claim and volume every resync period (level-based safety net), and
+    /// lists every member's records again (the index is a cache of the record files).
     private func resync() async {
         while !stopping.load(ordering: .acquiring) {
             do { try await clock.sleep(for: context.configuration.resyncPeriod) } catch { return }
+            await joinMembers(onlyUnloaded: false)
             for claim in context.claims.objects { await claimQueue.add(claim.key) }
             for volume in context.volumes.objects { await volumeQueue.add(volume.key) }
         }
     }
 
-    /// Probes members when due and publishes their health.
+    /// Lists the members' records and records older volumes (``MemberJoin``), all members
+    /// at once (one hung member costs one timeout); with `onlyUnloaded`, only members whose
+    /// records are not loaded yet (added by a reload, or unreachable so far).
+    func joinMembers(onlyUnloaded: Bool, names: Set<String>? = nil) async {
+        let join = MemberJoin(context: context)
+        await withDiscardingTaskGroup { group in
+            for entry in context.members.all where (!onlyUnloaded || !entry.storage.records.isLoaded)
+                && names.map({ $0.contains(entry.configuration.name) }) ?? true {
+                group.addTask {
+                    do throws(StorageError) {
+                        try await join.join(entry)
+                    } catch {
+                        self.context.logger.warning("member records not loaded; the member takes no new volumes until they are", metadata: [
+                            "member": "\(entry.configuration.name)", "error": "\(error)",
+                        ])
+                    }
+                    self.context.metrics.memberRecords(member: entry.configuration.name, count: entry.storage.records.count,
+                                                       loaded: entry.storage.records.isLoaded)
+                }
+            }
+        }
+    }
+
+    /// Probes members when due, reads their free space for placement, lets members whose
+    /// records are not loaded join, and publishes their health.
     private func probeMembers() async {
         while !stopping.load(ordering: .acquiring) {
             await withDiscardingTaskGroup { group in
@@ -179,11 +211,13 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
                         await entry.storage.setDraining(entry.configuration.state == .draining)
                         _ = await entry.storage.probeIfDue()
                         let health = await entry.storage.health
+                        let reading = health.condition.isAvailable ? await entry.storage.refreshFreeSpace() : await entry.storage.lastFreeSpace
                         self.context.metrics.memberHealth(member: entry.configuration.name, healthy: health.condition.isAvailable,
-                                                          availableBytes: await self.context.freeSpace.cached(entry.configuration.name)?.availableBytes)
+                                                          availableBytes: reading.stats?.availableBytes)
                     }
                 }
             }
+            if synced.load(ordering: .acquiring) { await joinMembers(onlyUnloaded: true) }
             do { try await clock.sleep(for: context.configuration.probeInterval) } catch { return }
         }
     }

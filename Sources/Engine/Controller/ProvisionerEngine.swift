@@ -48,7 +48,7 @@ public final class ProvisionerEngine: Sendable {
         if let identity = options.leaderElection?.identity { eventConfiguration.instance = identity }
         events = EventRecorder(client: client, configuration: eventConfiguration, logger: logger)
         let context = ProvisioningContext(
-            configuration: engineConfiguration, client: client, claims: Store(), volumes: Store(), classes: Store(),
+            configuration: engineConfiguration, client: client, claims: Store(), volumes: Store(indexers: VolumeIndexes.indexers), classes: Store(),
             members: registry, ring: ring, events: events, metrics: metrics, logger: logger)
         controller = ProvisionerController(context: context, clock: ContinuousClock())
         if let election = options.leaderElection {
@@ -116,6 +116,9 @@ public final class ProvisionerEngine: Sendable {
         // Build the ring first (pure, cannot leave anything half-changed), then the members.
         let snapshot = try RingSnapshot(members: configuration.ringMembers, configuration: configuration.ring)
         let change = try registry.apply(configuration.members)
+        // New and re-pointed members join (records listed, free space read) before the ring
+        // sends them claims; one that cannot be reached joins later from the probe loop.
+        if controller.isSynced { await controller.joinMembers(onlyUnloaded: false, names: Set(change.added + change.replaced)) }
         try ring.replace(members: snapshot.members, configuration: snapshot.configuration)
         await registry.syncDraining()
         logger.info("configuration reloaded", metadata: [

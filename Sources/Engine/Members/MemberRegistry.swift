@@ -60,6 +60,7 @@ public final class MemberRegistry: Sendable {
             } else {
                 let store = try makeStore(member)
                 let storage = MemberStorage(store: store, configuration: storageConfiguration,
+                                            identity: MemberIdentity(name: member.name, address: member.address, export: member.export),
                                             logger: logger.with(member: member.name))
                 next[member.name] = Entry(configuration: member, storage: storage)
                 if current[member.name] == nil { added.append(member.name) } else { replaced.append(member.name) }

@@ -1,84 +1,90 @@
-/// Where a new claim's directory goes: a pure decision over what the members reported,
-/// so every rule is a unit test without I/O.
-///
-/// The rules, in order (issue 4, "Placement"):
-/// 1. **An existing directory for this claim wins**, on any member, whatever the ring says:
-///    a directory whose marker names this claim's uid (a crash between mkdir and saving
-///    the PV), then one whose marker names the same namespace and claim name (a
-///    re-created StatefulSet claim: it finds its data even after the ring changed), then a
-///    marker-less directory at the claim's own path (data of the original Go provisioner,
-///    which wrote no markers). Draining or full members still win here: the data is there.
-/// 2. If a previous volume of this claim name is recorded on a member that cannot be
-///    reached now, **wait** for it rather than create an empty directory elsewhere.
-/// 3. Otherwise walk the ring's candidates: the first member that is active (not
-///    draining), healthy and above the free-space threshold takes it ("ring" when it is
-///    the first candidate, "spill-over" when earlier ones were skipped, each with why).
-///    On that member the claim's path is used, or the collision-free alternative when the
-///    path holds another claim's directory (`team-a`/`db` vs `team`/`a-db`).
-/// 4. No member can: fail, naming each member's reason.
-import KubeRuntime
 public import VolumeStorage
+
+/// Where a new claim's directory goes: a pure decision over what the engine keeps in
+/// memory (the members' ownership records, health and free space), so every rule is a
+/// unit test without I/O, and placing a claim reads no member's filesystem.
+///
+/// The rules, in order:
+/// 1. **An existing directory for this claim wins**, on any member, whatever the ring says:
+///    one whose ownership record names this claim's uid (a crash between the record and
+///    the PV), then one whose record names the same namespace and claim name (a re-created
+///    StatefulSet claim finds its data even after the ring changed) at the path this claim
+///    renders or its alternative. Draining or full members still win here: the data is
+///    there. If that member cannot be reached now: **wait**.
+/// 2. If a previous volume of this claim name is recorded (by a PV) on a member that cannot
+///    be reached now, **wait** for it rather than create an empty directory elsewhere.
+/// 3. Otherwise walk the ring's candidates: the first member that is active (not
+///    draining), healthy, has its records loaded, and has a known free space above the
+///    threshold takes it ("ring" when it is the first candidate, "spill-over" when earlier
+///    ones were skipped, each with why). On that member the claim's path is used, or the
+///    collision-free alternative when the path is taken (another claim's record, a parent
+///    of nested volumes, a directory no record names, or it would nest into a volume):
+///    `team-a/db` and `team/a-db` are kept apart.
+/// 4. No member can: fail, naming each member's reason.
+///
+/// Only records count as evidence: nothing inside a volume directory (which its tenant
+/// controls) can steer a decision.
 public enum Placement {
-    /// What placement knows about one member.
+    /// What placement knows about one member (from memory, never from its export).
     public struct MemberView: Sendable, Hashable {
         public var name: String
         /// Not draining.
         public var active: Bool
-        /// Healthy enough to take calls; false = unreachable, not inspected.
+        /// Healthy enough to take calls, with its ownership records loaded.
         public var available: Bool
         /// Why it is unavailable (for events), if it is.
         public var unavailableReason: String?
         /// Free bytes, if known.
         public var freeBytes: UInt64?
+        /// Why the free space is not known (the last reading's error, or "not measured yet").
+        public var freeSpaceProblem: String?
 
-        public init(name: String, active: Bool, available: Bool, unavailableReason: String? = nil, freeBytes: UInt64? = nil) {
+        public init(name: String, active: Bool, available: Bool, unavailableReason: String? = nil,
+                    freeBytes: UInt64? = nil, freeSpaceProblem: String? = nil) {
             self.name = name
             self.active = active
             self.available = available
             self.unavailableReason = unavailableReason
             self.freeBytes = freeBytes
+            self.freeSpaceProblem = freeSpaceProblem
         }
     }
 
-    /// What one available member holds at the claim's path and at its alternative path.
-    public struct Inspection: Sendable, Hashable {
+    /// A record of this claim (same uid) or of an earlier claim with its namespace and
+    /// name, and the member holding it.
+    public struct Existing: Sendable, Hashable {
         public var member: String
-        public var primary: MemberStorage.VolumeState
-        public var alternative: MemberStorage.VolumeState
+        public var record: OwnershipRecord
 
-        public init(member: String, primary: MemberStorage.VolumeState, alternative: MemberStorage.VolumeState) {
+        public init(member: String, record: OwnershipRecord) {
             self.member = member
+            self.record = record
+        }
+    }
+
+    /// The claim being placed and the paths its class renders.
+    public struct Claim: Sendable, Hashable {
+        public var namespace: String
+        public var name: String
+        public var uid: String
+        public var primary: RelativePath
+        public var alternative: RelativePath
+
+        public init(namespace: String, name: String, uid: String, primary: RelativePath, alternative: RelativePath) {
+            self.namespace = namespace
+            self.name = name
+            self.uid = uid
             self.primary = primary
             self.alternative = alternative
         }
     }
 
-    /// The claim being placed.
-    public struct Claim: Sendable, Hashable {
-        public var namespace: String
-        public var name: String
-        public var uid: String
-
-        public init(namespace: String, name: String, uid: String) {
-            self.namespace = namespace
-            self.name = name
-            self.uid = uid
-        }
-    }
-
-    public enum PathChoice: Sendable, Hashable {
-        /// The path the StorageClass's pattern renders.
-        case primary
-        /// The collision-free alternative (another claim holds the primary path).
-        case alternative
-    }
-
     public enum Action: Sendable, Hashable {
-        /// The directory is already this claim's (marker with its uid).
+        /// The record already names this claim.
         case alreadyOurs
-        /// Take over an existing directory, replacing its marker (nil = it had none).
-        case adopt(replacing: OwnershipMarker?)
-        /// Make a new directory.
+        /// Take over an earlier claim's volume of the same namespace and name.
+        case adopt(previousUID: String)
+        /// Make a new record and directory.
         case create
     }
 
@@ -100,45 +106,53 @@ public enum Placement {
     }
 
     public enum Decision: Sendable, Hashable {
-        case place(member: String, path: PathChoice, action: Action, reason: Reason)
-        /// Retry later: the claim's previous data is on a member that cannot be reached.
+        case place(member: String, path: RelativePath, action: Action, reason: Reason)
+        /// Retry later: the claim's data is on a member that cannot be reached.
         case wait(member: String, why: String)
         /// No member can take the claim now; each member's reason.
         case fail(why: String)
     }
 
-    /// Decides. `candidates` in ring order (all members); `inspections` for the members that
-    /// were available; `previousMember` = the member recorded on an existing PV of a claim
-    /// with the same namespace and name, if any.
+    /// Decides.
+    /// - Parameters:
+    ///   - candidates: members in ring order (the first few, or all).
+    ///   - existing: records naming this claim's uid or its namespace and name, on any
+    ///     member.
+    ///   - views: what is known of the members `existing` and `previousMember` name, when
+    ///     they are not among `candidates`.
+    ///   - isTaken: whether the member's records say a path cannot take a new volume.
+    ///   - previousMember: the member recorded on another PV of a claim with the same
+    ///     namespace and name, if any.
     public static func decide(
-        claim: Claim, candidates: [MemberView], inspections: [Inspection],
+        claim: Claim, candidates: [MemberView], existing: [Existing], views: [MemberView] = [],
+        isTaken: (_ member: String, _ path: RelativePath) -> Bool,
         previousMember: String?, minFreeBytes: UInt64
     ) -> Decision {
-        let byMember = Dictionary(inspections.map { ($0.member, $0) }, uniquingKeysWith: { a, _ in a })
-        let ordered = candidates.compactMap { byMember[$0.name] }
-
-        // Rule 1: existing directories, strongest evidence first.
-        for choice in [PathChoice.primary, .alternative] {
-            for i in ordered {
-                if case .present(let m) = state(i, choice), m.claimUID == claim.uid {
-                    return .place(member: i.member, path: choice, action: .alreadyOurs, reason: .reuse)
-                }
-            }
-        }
-        for choice in [PathChoice.primary, .alternative] {
-            for i in ordered {
-                if case .present(let m) = state(i, choice), m.claimNamespace == claim.namespace, m.claimName == claim.name {
-                    return .place(member: i.member, path: choice, action: .adopt(replacing: m), reason: .reuse)
-                }
-            }
-        }
-        for i in ordered where i.primary == .presentWithoutMarker {
-            return .place(member: i.member, path: .primary, action: .adopt(replacing: nil), reason: .reuse)
+        var known: [String: MemberView] = [:]
+        for view in views + candidates { known[view.name] = view }
+        func reachable(_ member: String) -> (Bool, String) {
+            guard let view = known[member] else { return (false, "not configured") }
+            return (view.available, view.unavailableReason ?? "unhealthy")
         }
 
-        // Rule 2: the previous data's member is unreachable: wait for it.
-        if let previous = previousMember, let view = candidates.first(where: { $0.name == previous }), !view.available {
-            return .wait(member: previous, why: "the previous volume of \(claim.namespace)/\(claim.name) is on member \(previous), which is unreachable (\(view.unavailableReason ?? "unhealthy")); waiting for it rather than creating an empty directory elsewhere")
+        // Rule 1: this claim's own record, then an earlier claim's of the same name.
+        let own = existing.filter { $0.record.kind == .volume && $0.record.claimUID == claim.uid }
+        let earlier = existing.filter {
+            guard $0.record.kind == .volume, let owner = $0.record.claim, owner.uid != claim.uid else { return false }
+            return owner.namespace == claim.namespace && owner.name == claim.name
+                && ($0.record.path == claim.primary || $0.record.path == claim.alternative)
+        }.sorted { ($0.record.path == claim.primary ? 0 : 1, $0.record.updatedAt) < ($1.record.path == claim.primary ? 0 : 1, $1.record.updatedAt) }
+        for (found, action) in own.map({ ($0, Action.alreadyOurs) }) + earlier.map({ ($0, Action.adopt(previousUID: $0.record.claimUID)) }) {
+            let (ok, why) = reachable(found.member)
+            guard ok else {
+                return .wait(member: found.member, why: "the volume \(found.record.path) of \(claim.namespace)/\(claim.name) is on member \(found.member), which is unreachable (\(why)); waiting for it rather than creating an empty directory elsewhere")
+            }
+            return .place(member: found.member, path: found.record.path, action: action, reason: .reuse)
+        }
+
+        // Rule 2: the previous data's member (from the PVs) is unreachable: wait for it.
+        if let previous = previousMember, known[previous] != nil, case (false, let why) = reachable(previous) {
+            return .wait(member: previous, why: "the previous volume of \(claim.namespace)/\(claim.name) is on member \(previous), which is unreachable (\(why)); waiting for it rather than creating an empty directory elsewhere")
         }
 
         // Rule 3: the ring's candidates.
@@ -148,29 +162,29 @@ public enum Placement {
                 skipped.append("\(member.name): draining")
                 continue
             }
-            guard member.available, let inspection = byMember[member.name] else {
+            guard member.available else {
                 skipped.append("\(member.name): \(member.unavailableReason ?? "unavailable")")
                 continue
             }
-            if let free = member.freeBytes, free < minFreeBytes {
+            guard let free = member.freeBytes else {
+                skipped.append("\(member.name): free space unknown (\(member.freeSpaceProblem ?? "not measured yet"))")
+                continue
+            }
+            if free < minFreeBytes {
                 skipped.append("\(member.name): \(formatBytes(free)) free, below the \(formatBytes(minFreeBytes)) threshold")
                 continue
             }
             let reason: Reason = skipped.isEmpty ? .ring : .spillOver(skipped: skipped)
-            if inspection.primary == .absent {
-                return .place(member: member.name, path: .primary, action: .create, reason: reason)
+            if !isTaken(member.name, claim.primary) {
+                return .place(member: member.name, path: claim.primary, action: .create, reason: reason)
             }
-            if inspection.alternative == .absent {
-                return .place(member: member.name, path: .alternative, action: .create, reason: reason)
+            if !isTaken(member.name, claim.alternative) {
+                return .place(member: member.name, path: claim.alternative, action: .create, reason: reason)
             }
-            skipped.append("\(member.name): both the path and its alternative hold other claims' directories")
+            skipped.append("\(member.name): both the path and its alternative are taken")
         }
         if candidates.isEmpty { return .fail(why: "no NFS servers are configured") }
         return .fail(why: "no member can take new volumes: " + skipped.joined(separator: "; "))
-    }
-
-    private static func state(_ i: Inspection, _ choice: PathChoice) -> MemberStorage.VolumeState {
-        choice == .primary ? i.primary : i.alternative
     }
 
     /// Bytes for people: "512.0 MiB".

@@ -9,8 +9,9 @@ import VolumeStorage
 /// event that woke it. Idempotent: every step can be repeated after a crash or a
 /// cancellation at any point, because
 /// - the PV name is `pvc-<claim uid>` and "already exists" is success;
-/// - a directory carrying this claim's marker is found again on any member (placement
-///   rule 1), so a crash between the directory and the PV never leaves a second directory;
+/// - the ownership record naming this claim is written before the directory and found
+///   again on any member (placement rule 1), so a crash between the record and the PV
+///   never leaves a second directory;
 /// - a directory this attempt created is removed again if its PV cannot be saved.
 public struct ClaimReconciler: Sendable {
     public let context: ProvisioningContext
@@ -68,150 +69,189 @@ public struct ClaimReconciler: Sendable {
         }
         let alternative = PathPattern.disambiguated(primary, namespace: namespace, name: name)
 
-        // Look at every member: ring order, health, free space, what is at both paths.
+        // Decide from memory (records, health, free space), then act on the chosen member
+        // only. A create that finds the index stale (the path taken after all) teaches the
+        // index and decides again.
+        let claimIdentity = ClaimIdentity(namespace: namespace, name: name, uid: uid)
+        let placementClaim = Placement.Claim(namespace: namespace, name: name, uid: uid, primary: primary, alternative: alternative)
+        for attempt in 1...3 {
+            let decision: Placement.Decision
+            do {
+                decision = try await decide(placementClaim, claim: claim)
+            } catch {
+                failed(claim, "no NFS servers are configured")
+                throw ReconcileError("ring is empty")
+            }
+            switch decision {
+            case .fail(let why):
+                failed(claim, why)
+                context.metrics.provisioned(className: className, member: "", outcome: "failed", duration: nil)
+                throw ReconcileError("claim \(namespace)/\(name): \(why)")
+            case .wait(let member, let why):
+                failed(claim, why)
+                context.metrics.provisioned(className: className, member: member, outcome: "waiting", duration: nil)
+                return .requeue(after: context.configuration.waitForMemberInterval)
+            case .place(let memberName, let path, let action, let reason):
+                guard let entry = context.members.entry(memberName) else {
+                    throw ReconcileError("member \(memberName) disappeared from the configuration while placing \(namespace)/\(name)")
+                }
+                let createdHere: Bool
+                do {
+                    createdHere = try await prepareDirectory(entry.storage, path: path, action: action, claim: claimIdentity,
+                                                             volumeName: volumeName, mode: parameters.directoryMode)
+                } catch let error as StorageError where attempt < 3 && Self.isStaleIndex(error) {
+                    // The index did not know: it does now (the member recorded what it found).
+                    if case .unrecordedDirectory = error { entry.storage.records.markUnrecorded(path) }
+                    context.logger.info("placement re-decided", metadata: [
+                        "claim": "\(namespace)/\(name)", "member": "\(memberName)", "path": "\(path)", "why": "\(error)",
+                    ])
+                    continue
+                } catch {
+                    failed(claim, "member \(memberName) (\(entry.configuration.address)): cannot prepare directory \(VolumeFactory.exportPath(entry.configuration.export, path)): \(error)")
+                    context.metrics.provisioned(className: className, member: memberName, outcome: "failed", duration: nil)
+                    throw ReconcileError("claim \(namespace)/\(name) on member \(memberName): \(error)")
+                }
+                let volume = VolumeFactory.volume(
+                    for: claim, className: className, storageClass: storageClass, provisionerName: provisionerName,
+                    member: entry.configuration, directory: path, onDelete: parameters.deletePolicy, placement: reason)
+                do {
+                    try await save(volume, for: claim)
+                } catch {
+                    var message = "failed to save PersistentVolume \(volumeName) for claim \(namespace)/\(name): \(error)"
+                    if createdHere {
+                        do {
+                            _ = try await entry.storage.deleteVolume(relativePath: path, expectedClaimUID: uid)
+                            message += "; removed the directory made for it, will retry"
+                        } catch let cleanup {
+                            message += "; the directory \(path) on member \(memberName) could not be removed (\(cleanup)), the next attempt reuses it"
+                        }
+                    }
+                    failed(claim, message)
+                    context.metrics.provisioned(className: className, member: memberName, outcome: "failed", duration: nil)
+                    throw ReconcileError(message)
+                }
+                do {
+                    try await entry.storage.setRecordState(relativePath: path, claimUID: uid, .bound, at: Date())
+                } catch {
+                    // The PV is saved: the record says `creating` until the next write. It
+                    // still names this claim, which is what every decision reads.
+                    context.logger.warning("could not mark the ownership record bound", metadata: [
+                        "claim": "\(namespace)/\(name)", "member": "\(memberName)", "error": "\(error)",
+                    ])
+                }
+                let how: String
+                switch reason {
+                case .reuse: how = "reusing this claim's existing directory"
+                case .ring: how = "the ring's choice"
+                case .spillOver(let skipped): how = "spill-over: \(skipped.joined(separator: "; "))"
+                }
+                context.events.record(.about(claim, .normal, "ProvisioningSucceeded",
+                    "Successfully provisioned volume \(volumeName) on member \(memberName) (\(entry.configuration.address):\(VolumeFactory.exportPath(entry.configuration.export, path))), \(how)"))
+                context.metrics.placed(member: memberName, reason: VolumeFactory.placementLabel(reason))
+                context.metrics.provisioned(className: className, member: memberName, outcome: "success", duration: start.duration(to: .now))
+                context.logger.info("provisioned", metadata: [
+                    "claim": "\(namespace)/\(name)", "volume": "\(volumeName)", "member": "\(memberName)",
+                    "directory": "\(path)", "placement": "\(reason)",
+                ])
+                return .done
+            }
+        }
+        throw ReconcileError("claim \(namespace)/\(name): the chosen paths kept being taken; will retry")
+    }
+
+    /// Failures of a create that mean "the index was stale": decide again.
+    static func isStaleIndex(_ error: StorageError) -> Bool {
+        switch error {
+        case .pathTaken, .unrecordedDirectory, .overlapsVolume, .recordChanged: return true
+        default: return false
+        }
+    }
+
+    /// The placement decision, from memory only: the records naming this claim (by uid or
+    /// namespace and name) on any member, the first ring candidates' health and free space
+    /// (all members only when none of those can take it), and the PVs of the same claim name.
+    private func decide(_ claim: Placement.Claim, claim object: PersistentVolumeClaim) async throws(RingError) -> Placement.Decision {
         let snapshot = context.ring.snapshot
-        let key = PlacementKey.forClaim(namespace: namespace, name: name)
-        let candidates: [String]
-        do {
-            candidates = try snapshot.candidates(key, count: snapshot.members.count).map(\.name)
-        } catch {
-            failed(claim, "no NFS servers are configured")
-            throw ReconcileError("ring is empty")
+        let key = PlacementKey.forClaim(namespace: claim.namespace, name: claim.name)
+        var existing: [Placement.Existing] = []
+        for entry in context.members.all {
+            let index = entry.storage.records
+            for record in index.records(claimUID: claim.uid) + index.records(namespace: claim.namespace, name: claim.name)
+            where !existing.contains(where: { $0.member == entry.configuration.name && $0.record.path == record.path }) {
+                existing.append(Placement.Existing(member: entry.configuration.name, record: record))
+            }
         }
-        let (views, inspections) = await survey(candidates, primary: primary, alternative: alternative)
-        let decision = Placement.decide(
-            claim: .init(namespace: namespace, name: name, uid: uid), candidates: views, inspections: inspections,
-            previousMember: previousMember(of: claim), minFreeBytes: context.configuration.minFreeBytes)
-
-        switch decision {
-        case .fail(let why):
-            failed(claim, why)
-            context.metrics.provisioned(className: className, member: "", outcome: "failed", duration: nil)
-            throw ReconcileError("claim \(namespace)/\(name): \(why)")
-        case .wait(let member, let why):
-            failed(claim, why)
-            context.metrics.provisioned(className: className, member: member, outcome: "waiting", duration: nil)
-            return .requeue(after: context.configuration.waitForMemberInterval)
-        case .place(let memberName, let pathChoice, let action, let reason):
-            guard let entry = context.members.entry(memberName) else {
-                throw ReconcileError("member \(memberName) disappeared from the configuration while placing \(namespace)/\(name)")
+        let previous = previousMember(of: object)
+        var extra: [Placement.MemberView] = []
+        for name in Set(existing.map(\.member) + (previous.map { [$0] } ?? [])) { extra.append(await view(of: name)) }
+        let isTaken: (String, RelativePath) -> Bool = { member, path in
+            guard let entry = context.members.entry(member) else { return true }
+            switch entry.storage.records.conflict(at: path) {
+            case nil: return false
+            case .held(let r): return !(r.kind == .volume && r.claimUID == claim.uid)
+            case .insideVolume, .containsVolumes, .unrecordedDirectory: return true
             }
-            let path = pathChoice == .primary ? primary : alternative
-            let marker = OwnershipMarker(provisioner: provisionerName, claimNamespace: namespace, claimName: name,
-                                         claimUID: uid, volumeName: volumeName, createdAt: Date())
-            let createdHere: Bool
-            do {
-                createdHere = try await prepareDirectory(entry.storage, path: path, action: action, marker: marker, mode: parameters.directoryMode)
-            } catch {
-                failed(claim, "member \(memberName) (\(entry.configuration.address)): cannot prepare directory \(VolumeFactory.exportPath(entry.configuration.export, path)): \(error)")
-                context.metrics.provisioned(className: className, member: memberName, outcome: "failed", duration: nil)
-                throw ReconcileError("claim \(namespace)/\(name) on member \(memberName): \(error)")
+        }
+        let total = snapshot.members.count
+        var count = min(total, max(1, context.configuration.placementCandidates))
+        while true {
+            let names = try snapshot.candidates(key, count: count).map(\.name)
+            var views: [Placement.MemberView] = []
+            for name in names { views.append(await view(of: name)) }
+            let decision = Placement.decide(claim: claim, candidates: views, existing: existing, views: extra,
+                                            isTaken: isTaken, previousMember: previous, minFreeBytes: context.configuration.minFreeBytes)
+            if case .fail = decision, count < total {
+                count = total
+                continue
             }
-            let volume = VolumeFactory.volume(
-                for: claim, className: className, storageClass: storageClass, provisionerName: provisionerName,
-                member: entry.configuration, directory: path, onDelete: parameters.deletePolicy, placement: reason)
-            do {
-                try await save(volume, for: claim)
-            } catch {
-                var message = "failed to save PersistentVolume \(volumeName) for claim \(namespace)/\(name): \(error)"
-                if createdHere {
-                    do {
-                        _ = try await entry.storage.deleteVolume(relativePath: path, expectedClaimUID: uid)
-                        message += "; removed the directory made for it, will retry"
-                    } catch let cleanup {
-                        message += "; the directory \(path) on member \(memberName) could not be removed (\(cleanup)), the next attempt reuses it"
-                    }
-                }
-                failed(claim, message)
-                context.metrics.provisioned(className: className, member: memberName, outcome: "failed", duration: nil)
-                throw ReconcileError(message)
-            }
-            let how: String
-            switch reason {
-            case .reuse: how = "reusing this claim's existing directory"
-            case .ring: how = "the ring's choice"
-            case .spillOver(let skipped): how = "spill-over: \(skipped.joined(separator: "; "))"
-            }
-            context.events.record(.about(claim, .normal, "ProvisioningSucceeded",
-                "Successfully provisioned volume \(volumeName) on member \(memberName) (\(entry.configuration.address):\(VolumeFactory.exportPath(entry.configuration.export, path))), \(how)"))
-            context.metrics.placed(member: memberName, reason: VolumeFactory.placementLabel(reason))
-            context.metrics.provisioned(className: className, member: memberName, outcome: "success", duration: start.duration(to: .now))
-            context.logger.info("provisioned", metadata: [
-                "claim": "\(namespace)/\(name)", "volume": "\(volumeName)", "member": "\(memberName)",
-                "directory": "\(path)", "placement": "\(reason)",
-            ])
-            return .done
+            return decision
         }
     }
 
-    /// Health, free space and what is at both paths, for every member, concurrently: a hung
-    /// member costs one timeout, not one per member.
-    private func survey(_ candidates: [String], primary: RelativePath, alternative: RelativePath) async -> ([Placement.MemberView], [Placement.Inspection]) {
-        let results = await withTaskGroup(of: (Int, Placement.MemberView, Placement.Inspection?).self) { group in
-            for (i, name) in candidates.enumerated() {
-                group.addTask {
-                    guard let entry = context.members.entry(name) else {
-                        return (i, Placement.MemberView(name: name, active: false, available: false, unavailableReason: "not configured"), nil)
-                    }
-                    let active = entry.configuration.state == .active
-                    let health = await entry.storage.health
-                    guard health.condition.isAvailable else {
-                        return (i, Placement.MemberView(name: name, active: active, available: false,
-                                                        unavailableReason: "unhealthy: \(health.lastError.map { "\($0)" } ?? "\(health.condition)")"), nil)
-                    }
-                    do {
-                        let p = try await entry.storage.inspectVolume(relativePath: primary)
-                        let a = try await entry.storage.inspectVolume(relativePath: alternative)
-                        let free = try? await context.freeSpace.stats(of: name, storage: entry.storage).availableBytes
-                        return (i, Placement.MemberView(name: name, active: active, available: true, freeBytes: free),
-                                Placement.Inspection(member: name, primary: p, alternative: a))
-                    } catch {
-                        return (i, Placement.MemberView(name: name, active: active, available: false, unavailableReason: "\(error)"), nil)
-                    }
-                }
-            }
-            var out: [(Int, Placement.MemberView, Placement.Inspection?)] = []
-            for await r in group { out.append(r) }
-            return out.sorted { $0.0 < $1.0 }
+    /// What placement knows about one member, from memory.
+    private func view(of name: String) async -> Placement.MemberView {
+        guard let entry = context.members.entry(name) else {
+            return Placement.MemberView(name: name, active: false, available: false, unavailableReason: "not configured")
         }
-        return (results.map(\.1), results.compactMap(\.2))
+        let active = entry.configuration.state == .active
+        let health = await entry.storage.health
+        guard health.condition.isAvailable else {
+            return Placement.MemberView(name: name, active: active, available: false,
+                                        unavailableReason: "unhealthy: \(health.lastError.map { "\($0)" } ?? "\(health.condition)")")
+        }
+        guard entry.storage.records.isLoaded else {
+            let why = entry.storage.records.loadError.map { "its ownership records could not be listed: \($0)" } ?? "its ownership records are not loaded yet"
+            return Placement.MemberView(name: name, active: active, available: false, unavailableReason: why)
+        }
+        let reading = await entry.storage.lastFreeSpace
+        return Placement.MemberView(name: name, active: active, available: true, freeBytes: reading.stats?.availableBytes,
+                                    freeSpaceProblem: reading.error.map { "\($0)" } ?? (reading.measuredAt == nil ? "not measured yet" : nil))
     }
 
-    /// The member recorded on the newest other PV of a claim with this namespace and name.
+    /// The member recorded on the newest other PV of ours for a claim with this namespace
+    /// and name (from the PV cache's claim index: no scan).
     private func previousMember(of claim: PersistentVolumeClaim) -> String? {
-        context.volumes.objects
+        context.volumes.objects(index: VolumeIndexes.claimName, key: claim.metadata.namespace + "/" + claim.metadata.name)
             .filter { pv in
-                let ref = pv.spec?.claimRef
-                return ref?.namespace == claim.metadata.namespace && ref?.name == claim.metadata.name
-                    && ref?.uid != claim.metadata.uid && pv.metadata.annotations[Annotations.provisionedBy] == provisionerName
+                pv.spec?.claimRef?.uid != claim.metadata.uid && pv.metadata.annotations[Annotations.provisionedBy] == provisionerName
             }
             .max { ($0.metadata.creationTimestamp?.date ?? .distantPast) < ($1.metadata.creationTimestamp?.date ?? .distantPast) }?
             .metadata.annotations[Annotations.member]
     }
 
-    /// Makes the directory ready; returns whether this call created it.
-    private func prepareDirectory(_ storage: MemberStorage, path: RelativePath, action: Placement.Action, marker: OwnershipMarker, mode: FileMode) async throws -> Bool {
+    /// Makes the directory ready on the chosen member; returns whether this call created it.
+    private func prepareDirectory(_ storage: MemberStorage, path: RelativePath, action: Placement.Action, claim: ClaimIdentity,
+                                  volumeName: String, mode: FileMode) async throws -> Bool {
         switch action {
-        case .alreadyOurs:
+        case .adopt(let previousUID):
+            try await storage.adoptVolume(relativePath: path, claim: claim, volumeName: volumeName, replacingClaimUID: previousUID,
+                                          mode: mode, at: Date())
             return false
-        case .adopt(let previous):
-            try await storage.adoptVolume(relativePath: path, marker: marker, replacing: previous)
-            return false
-        case .create:
-            switch try await storage.createVolume(relativePath: path, mode: mode, marker: marker) {
-            case .created:
-                return true
-            case .alreadyOurs:
-                return false
-            case .existsWithMarker(let other) where other.isSameClaimName(as: marker):
-                try await storage.adoptVolume(relativePath: path, marker: marker, replacing: other)
-                return false
-            case .existsWithMarker(let other):
-                // Someone took the path between the survey and now: plan again.
-                throw ReconcileError("\(path) was just taken by claim \(other.claimNamespace)/\(other.claimName)")
-            case .existsWithoutMarker:
-                try await storage.adoptVolume(relativePath: path, marker: marker, replacing: nil)
-                return false
+        case .alreadyOurs, .create:
+            switch try await storage.createVolume(relativePath: path, mode: mode, claim: claim, volumeName: volumeName,
+                                                  provisioner: provisionerName, at: Date()) {
+            case .created: return true
+            case .alreadyOurs: return false
             }
         }
     }

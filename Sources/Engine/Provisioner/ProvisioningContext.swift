@@ -16,7 +16,6 @@ public struct ProvisioningContext: Sendable {
     public let events: EventRecorder
     public let metrics: EngineMetrics
     public let logger: Logger
-    let freeSpace: FreeSpaceCache
 
     public init(configuration: EngineConfiguration, client: KubeClient, claims: Store<PersistentVolumeClaim>,
                 volumes: Store<PersistentVolume>, classes: Store<StorageClass>, members: MemberRegistry, ring: Ring,
@@ -31,27 +30,5 @@ public struct ProvisioningContext: Sendable {
         self.events = events
         self.metrics = metrics
         self.logger = logger
-        self.freeSpace = FreeSpaceCache(ttl: configuration.freeSpaceCacheTTL)
     }
-}
-
-/// Free-space figures per member, reused for a short while (a statvfs per member per
-/// claim would be wasted work when claims arrive in batches).
-actor FreeSpaceCache {
-    private var entries: [String: (stats: FileSystemStats, at: ContinuousClock.Instant)] = [:]
-    let ttl: Duration
-
-    init(ttl: Duration) { self.ttl = ttl }
-
-    func stats(of member: String, storage: MemberStorage) async throws(StorageError) -> FileSystemStats {
-        let now = ContinuousClock.now
-        if let e = entries[member], e.at.duration(to: now) < ttl { return e.stats }
-        let stats = try await storage.freeSpace()
-        entries[member] = (stats, now)
-        return stats
-    }
-
-    func cached(_ member: String) -> FileSystemStats? { entries[member]?.stats }
-
-    func invalidate(_ member: String) { entries[member] = nil }
 }

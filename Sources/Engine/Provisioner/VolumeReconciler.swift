@@ -12,9 +12,15 @@ import VolumeStorage
 /// - **Retain PVs are never reclaimed.** Their data is never touched; if such a PV is
 ///   deleted while it still carries our finalizer (its policy was changed from Delete), the
 ///   finalizer is removed so the deletion can finish.
-/// - **A re-created claim keeps its data.** If the directory's marker names another claim
-///   uid (a claim of the same name re-created while this PV waited to be deleted took it
-///   over), the data is left to its new owner and only the PV goes.
+/// - **Only where the PV points.** The PV's `spec.nfs.server` and `spec.nfs.path` must be
+///   the member's current address and `<export>/<directory>`; a member re-pointed since
+///   (another address or export under the same name) gets an Event and nothing is touched.
+/// - **Only what the member's ownership record allows.** The record (outside the volume,
+///   where no tenant can write) must name this PV's claim uid. If it names another uid (a
+///   claim of the same name re-created while this PV waited to be deleted took it over),
+///   the data is left to its new owner and only the PV goes. If no record names the
+///   directory, nothing is deleted and the PV stays, with an Event. Nothing inside the
+///   volume is read.
 /// - **A PV without a record** (made under our name by the original Go provisioner, which
 ///   recorded nothing and even named the export path as the server) keeps its data: only
 ///   the PV object is deleted, with an Event saying where the data stays.
@@ -62,15 +68,27 @@ public struct VolumeReconciler: Sendable {
             context.metrics.deleted(member: record.member, policy: record.onDelete.rawValue, outcome: "failed", duration: nil)
             throw ReconcileError("member \(record.member) of \(pv.metadata.name) is not configured")
         }
+        let expectedPath = VolumeFactory.exportPath(entry.configuration.export, record.directory)
+        guard pv.spec?.nfs?.server == entry.configuration.address, pv.spec?.nfs?.path == expectedPath else {
+            fail(pv, "the PV points at \(pv.spec?.nfs?.server ?? "?"):\(pv.spec?.nfs?.path ?? "?") but member \(record.member) is now \(entry.configuration.address):\(expectedPath); nothing is reclaimed (the member was re-pointed: put its old address and export back, or reclaim by hand)")
+            context.metrics.deleted(member: record.member, policy: record.onDelete.rawValue, outcome: "refused", duration: nil)
+            return .done
+        }
         let claimUID = record.claimUID.isEmpty ? (pv.spec?.claimRef?.uid ?? "") : record.claimUID
         let note: String
         let outcome = await reclaimStorage(record, storage: entry.storage, volumeName: pv.metadata.name, claimUID: claimUID)
         switch outcome {
         case .success(let text):
             note = text
-        case .failure(.ownedByAnotherClaim(_, _, let marker, _)):
-            note = "kept \(record.directory) on member \(record.member): claim \(marker.claimNamespace)/\(marker.claimName) (uid \(marker.claimUID)) uses it now"
+        case .failure(.ownedByAnotherClaim(_, _, let owner, _)):
+            note = "kept \(record.directory) on member \(record.member): claim \(owner) uses it now"
             context.events.record(.about(pv, .normal, "VolumeDataKept", note))
+        case .failure(let error) where !error.isRetryable:
+            // No record, a record of a parent, volumes inside it, an unreadable record:
+            // the data stays and so does the PV (it is the pointer to that data).
+            fail(pv, "\(record.onDelete) of \(record.directory) on member \(record.member) refused: \(error); the data and the PV are kept")
+            context.metrics.deleted(member: record.member, policy: record.onDelete.rawValue, outcome: "refused", duration: nil)
+            return .done
         case .failure(let error):
             fail(pv, "\(record.onDelete) of \(record.directory) on member \(record.member) failed: \(error)")
             context.metrics.deleted(member: record.member, policy: record.onDelete.rawValue, outcome: "failed", duration: nil)
@@ -104,6 +122,13 @@ public struct VolumeReconciler: Sendable {
         do throws(StorageError) {
             switch record.onDelete {
             case .retain:
+                do throws(StorageError) {
+                    try await storage.setRecordState(relativePath: record.directory, claimUID: claimUID, .released, at: Date())
+                } catch {
+                    // A missing record changes nothing for retained data; anything else
+                    // (another claim owns it now) is reported as for a delete.
+                    if case .unrecordedDirectory = error {} else { throw error }
+                }
                 return .success("data retained in \(record.directory) on member \(record.member)")
             case .archive:
                 switch try await storage.archiveVolume(relativePath: record.directory,

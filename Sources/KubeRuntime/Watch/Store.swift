@@ -21,11 +21,44 @@ public final class Store<Object: KubeResource>: Sendable {
         var syncWaiters: [Int: CheckedContinuation<Void, any Error>] = [:]
         var subscribers: [KeyQueue] = []
         var finished = false
+        /// Secondary indexes: index name → index key → object keys.
+        var indexed: [String: [String: Set<ObjectKey>]] = [:]
     }
 
-    private let state = Mutex(State())
+    /// Computes the index keys of an object for one secondary index (client-go's
+    /// `IndexFunc`): e.g. a PV's claim `namespace/name`.
+    public typealias IndexFunction = @Sendable (Object) -> [String]
 
-    public init() {}
+    private let state = Mutex(State())
+    private let indexers: [String: IndexFunction]
+
+    /// - Parameter indexers: secondary indexes kept current with every change, so that a
+    ///   lookup by them (``objects(index:key:)``) costs the matches, not a scan.
+    public init(indexers: [String: IndexFunction] = [:]) {
+        self.indexers = indexers
+    }
+
+    /// The cached objects whose index `index` yields `key`; empty for an unknown index.
+    public func objects(index: String, key: String) -> [Object] {
+        state.withLock { state in
+            (state.indexed[index]?[key] ?? []).compactMap { state.objects[$0] }
+        }
+    }
+
+    private func unindex(_ object: Object, _ state: inout State) {
+        for (name, function) in indexers {
+            for indexKey in function(object) {
+                state.indexed[name]?[indexKey]?.remove(object.key)
+                if state.indexed[name]?[indexKey]?.isEmpty == true { state.indexed[name]?[indexKey] = nil }
+            }
+        }
+    }
+
+    private func index(_ object: Object, _ state: inout State) {
+        for (name, function) in indexers {
+            for indexKey in function(object) { state.indexed[name, default: [:]][indexKey, default: []].insert(object.key) }
+        }
+    }
 
     /// Applies one watcher element and notifies subscribers of the keys it changed.
     ///
@@ -51,17 +84,24 @@ public final class Store<Object: KubeResource>: Sendable {
                 update.applied = Array(fresh.values)
                 changedKeys.append(contentsOf: fresh.keys)
                 state.objects = fresh
+                if !indexers.isEmpty {
+                    state.indexed = [:]
+                    for object in fresh.values { index(object, &state) }
+                }
                 if !state.synced {
                     state.synced = true
                     waiters = Array(state.syncWaiters.values)
                     state.syncWaiters.removeAll()
                 }
             case .applied(let object):
+                if let old = state.objects[object.key] { unindex(old, &state) }
                 state.objects[object.key] = object
+                index(object, &state)
                 update.applied = [object]
                 changedKeys = [object.key]
             case .deleted(let object):
                 let removed = state.objects.removeValue(forKey: object.key)
+                if let removed { unindex(removed, &state) }
                 update.deleted = [removed ?? object]
                 changedKeys = [object.key]
             case .error:

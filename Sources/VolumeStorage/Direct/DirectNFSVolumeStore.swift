@@ -213,6 +213,28 @@ public struct DirectNFSVolumeStore: VolumeStore {
         }
     }
 
+    public func listDirectory(_ path: RelativePath, maxEntries: Int) throws(StorageError) -> [String]? {
+        try run(.listDirectory, path) { connection throws(StorageError) in
+            guard let directory = try walk(connection, path.components, .listDirectory, path) else { return nil }
+            var names: [String] = []
+            var cursor: NFSConnection.DirectoryCursor? = .start
+            // A server that keeps returning pages is cut off by the entry limit.
+            while let from = cursor {
+                let page = try attempt(.listDirectory, path) { () throws(NFSCallError) in
+                    try connection.readDirectoryPage(directory, after: from)
+                }
+                for entry in page.entries {
+                    if names.count >= maxEntries {
+                        throw .tooManyEntries(member: member, path: path.description, limit: maxEntries)
+                    }
+                    names.append(entry.name.display)
+                }
+                cursor = page.next
+            }
+            return names
+        }
+    }
+
     public func setMode(_ path: RelativePath, mode: FileMode) throws(StorageError) {
         guard let leaf = path.lastComponent else {
             throw .refusedExportRoot(member: member, operation: .setMode)

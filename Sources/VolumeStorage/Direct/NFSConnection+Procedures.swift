@@ -208,19 +208,39 @@ extension NFSConnection {
     /// attributes and handles. Callers that remove what they list just read the first page
     /// again until it is empty, so no cookie survives a change of the directory.
     func readDirectoryFirstPage(_ directory: NFSFileHandle) throws(NFSCallError) -> [NFSDirectoryEntry] {
+        try readDirectoryPage(directory, after: .start).entries
+    }
+
+    /// Where a READDIRPLUS listing continues: the last entry's cookie and the directory's
+    /// cookie verifier, as the server returned them (RFC 1813, section 3.3.17).
+    struct DirectoryCursor: Sendable {
+        var cookie: UInt64
+        var verifier: (CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar)
+        static let start = DirectoryCursor(cookie: 0, verifier: (0, 0, 0, 0, 0, 0, 0, 0))
+    }
+
+    /// One page of READDIRPLUS from `cursor`, without `.` and `..`; `next` is `nil` at the
+    /// end of the directory.
+    func readDirectoryPage(
+        _ directory: NFSFileHandle, after cursor: DirectoryCursor
+    ) throws(NFSCallError) -> (entries: [NFSDirectoryEntry], next: DirectoryCursor?) {
         try directory.withRaw { dir throws(NFSCallError) in
             var args = READDIRPLUS3args()
             args.dir = dir
-            args.cookie = 0
+            args.cookie = cursor.cookie
+            args.cookieverf = cursor.verifier
             args.dircount = 8 * 1024
             args.maxcount = 64 * 1024
             return try call("READDIRPLUS", issue: { rpc_nfs3_readdirplus_async($0, $1, &args, $2) }) { data in
                 let res = data.assumingMemoryBound(to: READDIRPLUS3res.self).pointee
                 guard res.status == NFS3_OK else { return .failure(Self.statusError("READDIRPLUS", res.status)) }
+                let ok = res.READDIRPLUS3res_u.resok
                 var entries: [NFSDirectoryEntry] = []
-                var next = res.READDIRPLUS3res_u.resok.reply.entries
+                var last = cursor.cookie
+                var next = ok.reply.entries
                 while let entry = next?.pointee {
                     next = entry.nextentry
+                    last = entry.cookie
                     guard let cName = entry.name else { continue }
                     let name = NFSName(bytes: Array(UnsafeRawBufferPointer(start: cName, count: strlen(cName))))
                     if name.isDotOrDotDot { continue }
@@ -228,7 +248,8 @@ extension NFSConnection {
                     entries.append(NFSDirectoryEntry(
                         name: name, attributes: NFSAttributes.optional(entry.name_attributes), handle: handle))
                 }
-                return .success(entries)
+                let more = ok.reply.eof == 0 && last != cursor.cookie
+                return .success((entries, more ? DirectoryCursor(cookie: last, verifier: ok.cookieverf) : nil))
             }
         }
     }

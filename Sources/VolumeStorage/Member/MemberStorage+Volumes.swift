@@ -1,29 +1,14 @@
-// Volume directories on one member: create, inspect, adopt, archive, delete.
-import Foundation
+// Volume directories on one member: create, adopt, archive, delete, guarded by their records.
+public import Foundation
 
 extension MemberStorage {
-    /// Result of ``createVolume(relativePath:mode:marker:)``.
+    /// Result of ``createVolume(relativePath:mode:claim:volumeName:provisioner:at:)``.
     public enum CreateOutcome: Sendable, Hashable {
-        /// The directory was created with the mode and the marker.
-        case created
-        /// The directory exists and its marker names the same claim uid: a retry, or a
-        /// crash between the directory and the PV. Use it.
-        case alreadyOurs(OwnershipMarker)
-        /// The directory exists with another claim's marker. Reuse it only for a re-created
-        /// claim of the same namespace and name (``OwnershipMarker/isSameClaimName(as:)``),
-        /// through ``adoptVolume(relativePath:marker:replacing:)``; otherwise pick another
-        /// path (``PathPattern/disambiguated(_:namespace:name:)``).
-        case existsWithMarker(OwnershipMarker)
-        /// The directory exists without a marker: made by the Go original (name-based reuse),
-        /// or by a call of ours that timed out before writing the marker. Adopt it or not.
-        case existsWithoutMarker
-    }
-
-    /// What is at a volume path (``inspectVolume(relativePath:)``).
-    public enum VolumeState: Sendable, Hashable {
-        case absent
-        case presentWithoutMarker
-        case present(OwnershipMarker)
+        /// The record was written and the directory created with the mode.
+        case created(OwnershipRecord)
+        /// The record already names this claim uid (a retry, or a crash between the record
+        /// and the PV); the directory is there (made again if it was missing).
+        case alreadyOurs(OwnershipRecord)
     }
 
     /// Result of ``archiveVolume(relativePath:archiveName:expectedClaimUID:)``.
@@ -41,94 +26,186 @@ extension MemberStorage {
         case alreadyGone
     }
 
-    /// Creates the volume directory with exactly `mode` (missing parents with
-    /// ``Configuration/parentDirectoryMode``) and writes the marker, or reports what is already there. One blocking job: stat, mkdir, chmod, write
-    /// the marker. If the marker cannot be written, the directory this call created is
-    /// removed again, so a retry starts clean.
+    /// Makes a new volume at `path` for `claim`: its ownership record first (written
+    /// create-exclusive, state ``OwnershipRecord/State/creating``), records of the parents
+    /// a nested path needs (``OwnershipRecord/Kind/parent``), then the directory with
+    /// exactly `mode` (missing parents with ``Configuration/parentDirectoryMode``). Four
+    /// blocking calls on this member for a flat path (stat, the record written and renamed
+    /// into place, mkdir with its mode);
+    /// nothing on any other member.
     ///
-    /// - Throws: `.refusedExportRoot` / `.reservedPath` for the root or the reserved area;
-    ///   `.unexpectedFileType` when a non-directory (or a symlink) is in the way;
-    ///   `.invalidMarker` for an unreadable marker; `.timedOut`, `.memberBusy`,
-    ///   `.memberUnhealthy` from the executor and the health state; system-call failures.
+    /// Refuses, without touching anything:
+    /// - a path another record holds (`.pathTaken`), also when the index was stale and
+    ///   only the record file says so (the index learns it);
+    /// - a path inside another volume, or one that contains volumes (`.overlapsVolume`);
+    /// - a directory already there that no record names (`.unrecordedDirectory`): it is
+    ///   never adopted, whatever is inside it;
+    /// - the export root and the reserved area (`.refusedExportRoot`, `.reservedPath`).
     public func createVolume(
-        relativePath path: RelativePath, mode: FileMode, marker: OwnershipMarker
+        relativePath path: RelativePath, mode: FileMode, claim: ClaimIdentity, volumeName: String,
+        provisioner: String, at date: Date
     ) async throws(StorageError) -> CreateOutcome {
         try checkVolumePath(path, .createVolume)
+        try checkNoConflict(path, for: claim.uid, .createVolume)
         let name = self.name
         let parentMode = configuration.parentDirectoryMode
+        let directoryMode = configuration.reservedDirectoryMode
+        var ancestors: [RelativePath] = []
+        var ancestor = path.parent
+        while let a = ancestor, !a.isRoot {
+            if records.record(at: a) == nil { ancestors.insert(a, at: 0) }
+            ancestor = a.parent
+        }
+        let parents = ancestors.map { OwnershipRecord(provisioner: provisioner, parent: $0, at: date) }
+        let wanted = OwnershipRecord(provisioner: provisioner, path: path, claim: claim, volumeName: volumeName, at: date)
+        let index = records
         return try await withPathLock(path) { () throws(StorageError) -> CreateOutcome in
-            try await perform(.createVolume, path) { store throws(StorageError) -> CreateOutcome in
+            let (outcome, parentRecords) = try await perform(.createVolume, path) { store throws(StorageError) -> (CreateOutcome, [OwnershipRecord]) in
+                // What is there already: a directory must carry a record of this claim.
                 if let info = try store.stat(path) {
-                    return try Self.classifyExisting(info, store: store, path: path, marker: marker, member: name)
-                }
-                switch try store.makeDirectory(path, mode: mode, parentMode: parentMode) {
-                case .alreadyExisted:
-                    // Created meanwhile (or by a timed-out attempt): judge it like any other.
-                    let info = try store.stat(path)
-                    return try Self.classifyExisting(info, store: store, path: path, marker: marker, member: name)
-                case .created:
-                    do throws(StorageError) {
-                        try store.writeFile(Self.markerPath(path), contents: marker.encoded(), mode: .marker)
-                    } catch {
-                        // Roll back; if that fails too, the marker error is the one to report
-                        // and a retry sees `existsWithoutMarker`.
-                        _ = Result { () throws(StorageError) in try store.removeTree(path, budget: nil) }
-                        throw error
+                    guard info.kind == .directory else {
+                        throw .unexpectedFileType(member: name, operation: .createVolume, path: path.description, found: info.kind, expected: .directory)
                     }
-                    return .created
+                    guard let existing = try Self.readRecord(store: store, path: path, member: name) else {
+                        throw .unrecordedDirectory(member: name, path: path.description, operation: .createVolume)
+                    }
+                    guard existing.kind == .volume, existing.claimUID == claim.uid else {
+                        throw .pathTaken(member: name, path: path.description, holder: Self.holder(existing))
+                    }
+                    return (.alreadyOurs(existing), [])
                 }
+                var written: [OwnershipRecord] = []
+                for parent in parents {
+                    if try Self.createRecord(store: store, parent, directoryMode: directoryMode) {
+                        written.append(parent)
+                    } else if let existing = try Self.readRecord(store: store, path: parent.path, member: name) {
+                        written.append(existing)
+                        if existing.kind == .volume {
+                            throw .overlapsVolume(member: name, path: path.description, other: existing.path.description, inside: true)
+                        }
+                    }
+                }
+                let record: OwnershipRecord
+                let fresh = try Self.createRecord(store: store, wanted, directoryMode: directoryMode)
+                if fresh {
+                    record = wanted
+                } else {
+                    guard let existing = try Self.readRecord(store: store, path: path, member: name) else {
+                        throw .recordChanged(member: name, path: path.description, found: "removed while being read")
+                    }
+                    guard existing.kind == .volume, existing.claimUID == claim.uid else {
+                        throw .pathTaken(member: name, path: path.description, holder: Self.holder(existing))
+                    }
+                    record = existing
+                }
+                // The record is written: whatever appeared at the path since the check above
+                // (a timed-out attempt of ours finishing late) is this claim's.
+                let made = try store.makeDirectory(path, mode: mode, parentMode: parentMode)
+                return (fresh && made == .created ? .created(record) : .alreadyOurs(record), written)
             }
+            for parent in parentRecords { index.put(parent) }
+            switch outcome {
+            case .created(let r), .alreadyOurs(let r): index.put(r)
+            }
+            return outcome
         }
     }
 
-    /// What is at `path`: nothing, a directory without marker, or a directory with one.
-    public func inspectVolume(relativePath path: RelativePath) async throws(StorageError) -> VolumeState {
-        try checkVolumePath(path, .readMarker)
-        let name = self.name
-        return try await perform(.readMarker, path) { store throws(StorageError) -> VolumeState in
-            guard let info = try store.stat(path) else { return .absent }
-            guard info.kind == .directory else {
-                throw .unexpectedFileType(
-                    member: name, operation: .readMarker, path: path.description, found: info.kind, expected: .directory)
-            }
-            return try Self.readMarker(store: store, path: path, member: name).map { .present($0) } ?? .presentWithoutMarker
-        }
-    }
-
-    /// The marker of the volume at `path`; `nil` when the directory or the marker is absent.
-    public func readMarker(relativePath path: RelativePath) async throws(StorageError) -> OwnershipMarker? {
-        if case .present(let marker) = try await inspectVolume(relativePath: path) { return marker }
-        return nil
-    }
-
-    /// Writes `marker` into the existing directory at `path`, if its current marker is still
-    /// `replacing` (`nil`: no marker). Used to take over a directory from the Go original or
-    /// from a deleted claim of the same namespace and name. Idempotent: succeeds when the
-    /// directory already carries `marker`.
+    /// Hands the volume at `path` from the claim `previousUID` (deleted) to `claim`, a
+    /// re-created claim of the same namespace and name: the record is rewritten (state
+    /// ``OwnershipRecord/State/creating``) if it still names `previousUID`. Idempotent: a
+    /// record that already names `claim` is success. A missing directory is made again.
     ///
-    /// - Throws: `.markerChanged` when the current marker is neither `replacing` nor `marker`;
-    ///   `.notFound` when the directory is gone.
+    /// - Throws: `.recordChanged` when the record names someone else now;
+    ///   `.unrecordedDirectory` when there is no record (never adopted).
+    @discardableResult
     public func adoptVolume(
-        relativePath path: RelativePath, marker: OwnershipMarker, replacing expected: OwnershipMarker?
-    ) async throws(StorageError) {
+        relativePath path: RelativePath, claim: ClaimIdentity, volumeName: String, replacingClaimUID previousUID: String,
+        mode: FileMode, at date: Date
+    ) async throws(StorageError) -> OwnershipRecord {
         try checkVolumePath(path, .adoptVolume)
+        try checkNoOverlap(path, .adoptVolume)
         let name = self.name
-        try await withPathLock(path) { () throws(StorageError) in
-            try await perform(.adoptVolume, path) { store throws(StorageError) in
-                guard let info = try store.stat(path) else {
-                    throw .notFound(member: name, operation: .adoptVolume, path: path.description)
+        let parentMode = configuration.parentDirectoryMode
+        let index = records
+        return try await withPathLock(path) { () throws(StorageError) -> OwnershipRecord in
+            let record = try await perform(.adoptVolume, path) { store throws(StorageError) -> OwnershipRecord in
+                guard let current = try Self.readRecord(store: store, path: path, member: name) else {
+                    throw .unrecordedDirectory(member: name, path: path.description, operation: .adoptVolume)
                 }
-                guard info.kind == .directory else {
-                    throw .unexpectedFileType(
-                        member: name, operation: .adoptVolume, path: path.description, found: info.kind, expected: .directory)
+                guard current.kind == .volume, let owner = current.claim, owner.isSameName(as: claim) else {
+                    throw .pathTaken(member: name, path: path.description, holder: Self.holder(current))
                 }
-                let current = try Self.readMarker(store: store, path: path, member: name)
-                if current == marker { return }
-                guard current == expected else {
-                    throw .markerChanged(member: name, path: path.description, found: current)
+                let next: OwnershipRecord
+                if owner.uid == claim.uid {
+                    next = current
+                } else {
+                    guard owner.uid == previousUID else {
+                        throw .recordChanged(member: name, path: path.description, found: Self.holder(current))
+                    }
+                    next = current.reassigned(to: claim, volumeName: volumeName, at: date)
+                    try Self.replaceRecord(store: store, next)
                 }
-                try store.writeFile(Self.markerPath(path), contents: marker.encoded(), mode: .marker)
+                _ = try store.makeDirectory(path, mode: mode, parentMode: parentMode)
+                return next
             }
+            index.put(record)
+            return record
+        }
+    }
+
+    /// Sets the record's state (``OwnershipRecord/State/bound`` once the PV is saved,
+    /// ``OwnershipRecord/State/released`` when its data is retained), if it names
+    /// `claimUID`; one blocking call, none when the state is already that.
+    public func setRecordState(
+        relativePath path: RelativePath, claimUID: String, _ state: OwnershipRecord.State, at date: Date
+    ) async throws(StorageError) {
+        let name = self.name
+        let index = records
+        try await withPathLock(path) { () throws(StorageError) in
+            guard let current = index.record(at: path) else {
+                throw .unrecordedDirectory(member: name, path: path.description, operation: .writeRecord)
+            }
+            guard current.claimUID == claimUID else {
+                throw .ownedByAnotherClaim(member: name, path: path.description,
+                                           owner: current.claim ?? ClaimIdentity(namespace: "", name: "", uid: ""), expectedClaimUID: claimUID)
+            }
+            if current.state == state { return }
+            let next = current.with(state: state, at: date)
+            try await perform(.writeRecord, path) { store throws(StorageError) in
+                try Self.replaceRecord(store: store, next)
+            }
+            index.put(next)
+        }
+    }
+
+    /// Writes `record` for a directory that exists and has none: migration of volumes
+    /// made before records existed. `false` when a record is already there (it wins) or
+    /// the directory is missing (nothing to record).
+    public func importRecord(_ record: OwnershipRecord) async throws(StorageError) -> Bool {
+        try checkVolumePath(record.path, .writeRecord)
+        let name = self.name
+        let directoryMode = configuration.reservedDirectoryMode
+        let index = records
+        let path = record.path
+        return try await withPathLock(path) { () throws(StorageError) -> Bool in
+            let result = try await perform(.writeRecord, path) { store throws(StorageError) -> OwnershipRecord? in
+                if let existing = try Self.readRecord(store: store, path: path, member: name) { return existing }
+                guard let info = try store.stat(path), info.kind == .directory else { return nil }
+                return try Self.createRecord(store: store, record, directoryMode: directoryMode)
+                    ? record : try Self.readRecord(store: store, path: path, member: name)
+            }
+            guard let result else { return false }
+            index.put(result)
+            return result == record
+        }
+    }
+
+    /// The record of `path`, read from the export now (not the index).
+    public func readRecord(relativePath path: RelativePath) async throws(StorageError) -> OwnershipRecord? {
+        let name = self.name
+        return try await perform(.readRecord, path) { store throws(StorageError) in
+            try Self.readRecord(store: store, path: path, member: name)
         }
     }
 
@@ -137,18 +214,23 @@ extension MemberStorage {
     /// (see ``ArchiveNaming``), or `archiveName-1`, `-2`... if taken: archiving never
     /// overwrites or nests into an earlier archive.
     ///
-    /// Guarantee: never archives a directory whose marker names another claim uid
-    /// (`.ownedByAnotherClaim`), nor one with an unreadable marker (`.invalidMarker`).
+    /// Guarantees: archives only a directory whose ownership record names
+    /// `expectedClaimUID` (another uid: `.ownedByAnotherClaim`; no record:
+    /// `.unrecordedDirectory`, data kept; an unreadable record: `.invalidRecord`); never one
+    /// that contains other volumes (`.overlapsVolume`). The record is removed once the
+    /// directory is in the archive.
     public func archiveVolume(
         relativePath path: RelativePath, archiveName: String, expectedClaimUID: String
     ) async throws(StorageError) -> ArchiveOutcome {
         try checkVolumePath(path, .archiveVolume)
+        try checkNoOverlap(path, .archiveVolume)
         try RelativePath.validate(component: archiveName)
         let name = self.name
         let mode = configuration.reservedDirectoryMode
+        let index = records
         return try await withPathLock(path) { () throws(StorageError) -> ArchiveOutcome in
-            try await perform(.archiveVolume, path) { store throws(StorageError) -> ArchiveOutcome in
-                guard try Self.checkOwnedVolume(store: store, path: path, claimUID: expectedClaimUID, member: name, .archiveVolume)
+            let outcome = try await perform(.archiveVolume, path) { store throws(StorageError) -> ArchiveOutcome in
+                guard try Self.startReclaim(store: store, path: path, claimUID: expectedClaimUID, member: name, .archiveVolume)
                 else { return .alreadyGone }
                 _ = try store.makeDirectory(ReservedNames.archiveDirectory, mode: mode, parentMode: mode)
                 let attempts = 100
@@ -157,6 +239,7 @@ extension MemberStorage {
                     let target = try ReservedNames.archiveDirectory.appending(candidate)
                     do throws(StorageError) {
                         try store.rename(path, to: target)
+                        try Self.removeRecord(store: store, path: path)
                         return .archived(target)
                     } catch {
                         guard case .alreadyExists = error else { throw error }
@@ -164,6 +247,8 @@ extension MemberStorage {
                 }
                 throw .archiveNameTaken(member: name, path: path.description, attempts: attempts)
             }
+            index.remove(path)
+            return outcome
         }
     }
 
@@ -172,30 +257,34 @@ extension MemberStorage {
     /// then removes that tree in chunks of ``Configuration/removeChunkBudget``. A retry
     /// after a failure or a timeout finishes what an earlier attempt left in the trash.
     ///
-    /// Guarantees: never removes a directory whose marker names a different claim uid
-    /// (`.ownedByAnotherClaim`: a claim re-created while this PV was being deleted reused
-    /// it) or whose marker is unreadable (`.invalidMarker`); never follows a symlink; never
-    /// removes anything outside `path`; refuses the export root and the reserved area. A
-    /// directory without marker (Go original, or a workload removed it) is deleted: the
-    /// path comes from the PV, which is the record.
+    /// Guarantees: removes only a directory whose ownership record names
+    /// `expectedClaimUID` (another uid: `.ownedByAnotherClaim`, a claim re-created while
+    /// this PV was being deleted reused it; no record: `.unrecordedDirectory`, the data is
+    /// kept; an unreadable record: `.invalidRecord`); never one that contains other volumes;
+    /// never follows a symlink; never removes anything outside `path`; refuses the export
+    /// root and the reserved area. Nothing inside the volume is read to decide.
     public func deleteVolume(
         relativePath path: RelativePath, expectedClaimUID: String
     ) async throws(StorageError) -> DeleteOutcome {
         try checkVolumePath(path, .deleteVolume)
+        try checkNoOverlap(path, .deleteVolume)
         let trash = try ReservedNames.trashDirectory.appending(expectedClaimUID)
+        let index = records
         let deadline = now() + configuration.deleteBudget
         let name = self.name
         let mode = configuration.reservedDirectoryMode
         let leftover = try await emptyTrash(trash, deadline: deadline, volume: path)
         let moved = try await withPathLock(path) { () throws(StorageError) -> Bool in
             try await perform(.deleteVolume, path) { store throws(StorageError) -> Bool in
-                guard try Self.checkOwnedVolume(store: store, path: path, claimUID: expectedClaimUID, member: name, .deleteVolume)
+                guard try Self.startReclaim(store: store, path: path, claimUID: expectedClaimUID, member: name, .deleteVolume)
                 else { return false }
                 _ = try store.makeDirectory(ReservedNames.trashDirectory, mode: mode, parentMode: mode)
                 try store.rename(path, to: trash)
+                try Self.removeRecord(store: store, path: path)
                 return true
             }
         }
+        index.remove(path)
         if moved {
             _ = try await emptyTrash(trash, deadline: deadline, volume: path)
         }
@@ -234,62 +323,68 @@ extension MemberStorage {
         }
     }
 
-    static func markerPath(_ path: RelativePath) -> RelativePath {
-        RelativePath(unchecked: path.components + [ReservedNames.markerFileName])
-    }
-
-    /// Reads and decodes the marker in the volume at `path`; `nil` when absent. A marker
-    /// that is too large, not a regular file, or not valid is `.invalidMarker`.
-    static func readMarker(store: any VolumeStore, path: RelativePath, member: String) throws(StorageError) -> OwnershipMarker? {
-        let markerPath = markerPath(path)
-        let bytes: [UInt8]
-        do throws(StorageError) {
-            guard let read = try store.readFile(markerPath, maxBytes: OwnershipMarker.maxBytes) else { return nil }
-            bytes = read
-        } catch {
-            switch error {
-            case .fileTooLarge:
-                throw .invalidMarker(member: member, path: markerPath.description, problem: "larger than \(OwnershipMarker.maxBytes) bytes")
-            case .unexpectedFileType(_, _, _, let found, _):
-                throw .invalidMarker(member: member, path: markerPath.description, problem: "it is a \(found), not a regular file")
-            default:
-                throw error
-            }
-        }
-        do throws(MarkerProblem) {
-            return try OwnershipMarker.decode(bytes)
-        } catch {
-            throw .invalidMarker(member: member, path: markerPath.description, problem: error.description)
+    /// Refuses what the index knows to be in the way of a new volume at `path` for `uid`.
+    private func checkNoConflict(_ path: RelativePath, for uid: String, _ operation: StorageOperation) throws(StorageError) {
+        switch records.conflict(at: path) {
+        case nil: return
+        case .held(let r) where r.kind == .volume && r.claimUID == uid: return
+        case .held(let r): throw .pathTaken(member: name, path: path.description, holder: Self.holder(r))
+        case .insideVolume(let r): throw .overlapsVolume(member: name, path: path.description, other: r.path.description, inside: true)
+        case .containsVolumes(let n): throw .overlapsVolume(member: name, path: path.description, other: "\(n) other volume(s)", inside: false)
+        case .unrecordedDirectory: throw .unrecordedDirectory(member: name, path: path.description, operation: operation)
         }
     }
 
-    /// Classifies an existing entry at a volume path for ``createVolume(relativePath:mode:marker:)``.
-    static func classifyExisting(
-        _ info: FileInfo?, store: any VolumeStore, path: RelativePath, marker: OwnershipMarker, member: String
-    ) throws(StorageError) -> CreateOutcome {
-        guard let info else {
-            throw .notFound(member: member, operation: .createVolume, path: path.description)
+    /// Refuses to act on a directory that lies inside a volume or holds volumes.
+    private func checkNoOverlap(_ path: RelativePath, _ operation: StorageOperation) throws(StorageError) {
+        switch records.conflict(at: path) {
+        case .insideVolume(let r): throw .overlapsVolume(member: name, path: path.description, other: r.path.description, inside: true)
+        case .containsVolumes(let n): throw .overlapsVolume(member: name, path: path.description, other: "\(n) other volume(s)", inside: false)
+        case nil, .held, .unrecordedDirectory: return
         }
-        guard info.kind == .directory else {
-            throw .unexpectedFileType(
-                member: member, operation: .createVolume, path: path.description, found: info.kind, expected: .directory)
-        }
-        guard let existing = try readMarker(store: store, path: path, member: member) else { return .existsWithoutMarker }
-        return existing.claimUID == marker.claimUID ? .alreadyOurs(existing) : .existsWithMarker(existing)
     }
 
-    /// For archive and delete: false when nothing is at `path`; throws unless it is a
-    /// directory whose marker is absent or names `claimUID`.
-    static func checkOwnedVolume(
+    /// Who holds a path, for messages.
+    static func holder(_ record: OwnershipRecord) -> String {
+        switch record.kind {
+        case .parent: return "a parent directory of other volumes"
+        case .volume: return "claim \(record.claim.map { "\($0)" } ?? "?")"
+        }
+    }
+
+    /// For archive and delete: reads the record and checks it names `claimUID`, then marks
+    /// it ``OwnershipRecord/State/deleting``. False when there is nothing to reclaim (no
+    /// record and no directory; or a record whose directory is gone, which is removed).
+    static func startReclaim(
         store: any VolumeStore, path: RelativePath, claimUID: String, member: String, _ operation: StorageOperation
     ) throws(StorageError) -> Bool {
-        guard let info = try store.stat(path) else { return false }
-        guard info.kind == .directory else {
-            throw .unexpectedFileType(
-                member: member, operation: operation, path: path.description, found: info.kind, expected: .directory)
+        guard let record = try readRecord(store: store, path: path, member: member) else {
+            guard let info = try store.stat(path) else { return false }
+            guard info.kind == .directory else {
+                throw .unexpectedFileType(member: member, operation: operation, path: path.description, found: info.kind, expected: .directory)
+            }
+            throw .unrecordedDirectory(member: member, path: path.description, operation: operation)
         }
-        if let marker = try readMarker(store: store, path: path, member: member), marker.claimUID != claimUID {
-            throw .ownedByAnotherClaim(member: member, path: path.description, marker: marker, expectedClaimUID: claimUID)
+        guard record.kind == .volume, let owner = record.claim else {
+            throw .overlapsVolume(member: member, path: path.description, other: "other volumes (it is recorded as their parent)", inside: false)
+        }
+        guard owner.uid == claimUID else {
+            throw .ownedByAnotherClaim(member: member, path: path.description, owner: owner, expectedClaimUID: claimUID)
+        }
+        guard let info = try store.stat(path) else {
+            try removeRecord(store: store, path: path)
+            return false
+        }
+        guard info.kind == .directory else {
+            throw .unexpectedFileType(member: member, operation: operation, path: path.description, found: info.kind, expected: .directory)
+        }
+        if record.state != .deleting {
+            // Best effort: a full export must still be able to free space.
+            do throws(StorageError) {
+                try replaceRecord(store: store, record.with(state: .deleting, at: Date()))
+            } catch {
+                if !error.isOutOfSpace { throw error }
+            }
         }
         return true
     }

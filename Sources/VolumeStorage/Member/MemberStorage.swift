@@ -74,11 +74,16 @@ public actor MemberStorage {
     /// The member's name (``VolumeStore/member``).
     public nonisolated let name: String
     public nonisolated let store: any VolumeStore
+    /// The member's ownership records, in memory (see ``loadRecords()``).
+    public nonisolated let records = OwnershipIndex()
+    /// What the export's identity file must say; `nil`: not checked (tests of the store).
+    public nonisolated let identity: MemberIdentity?
     public nonisolated let executor: BlockingExecutor
     public nonisolated let configuration: Configuration
     private let clock: any Clock<Duration>
     let now: @Sendable () -> ContinuousClock.Instant
-    private let logger: Logger
+    let logger: Logger
+    private var freeSpaceReading = FreeSpaceReading()
     private var healthState: MemberHealth
     private var pathsInUse: Set<RelativePath> = []
     private var pathWaiters: [RelativePath: [CheckedContinuation<Void, Never>]] = [:]
@@ -87,14 +92,16 @@ public actor MemberStorage {
     /// - Parameters:
     ///   - clock: measures timeouts and the probe loop's sleeps.
     ///   - now: the time fed to the health state machine.
+    ///   - identity: what the export's identity file must say (checked by every probe).
     public init(
-        store: any VolumeStore, configuration: Configuration = .default,
+        store: any VolumeStore, configuration: Configuration = .default, identity: MemberIdentity? = nil,
         clock: any Clock<Duration> = ContinuousClock(),
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
         logger: Logger = Logger(label: "nfs-cluster-provisioner.storage")
     ) {
         self.name = store.member
         self.store = store
+        self.identity = identity
         self.configuration = configuration
         self.executor = BlockingExecutor(member: store.member, configuration: configuration.executor, clock: clock)
         self.clock = clock
@@ -114,15 +121,21 @@ public actor MemberStorage {
         healthState.isDraining = draining
     }
 
-    /// Probes the export now (reachable and writable, see ``VolumeStore/probe()``), whatever
-    /// the health, and feeds the result to the state machine.
+    /// Probes the export now (reachable and writable, see ``VolumeStore/probe()``, and
+    /// the member named in its identity file, see ``MemberIdentity``), whatever the health,
+    /// and feeds the result to the state machine.
     public func probe() async throws(StorageError) {
         record(healthState.probeStarted(now: now()))
         let store = self.store
+        let identity = self.identity
+        let mode = configuration.reservedDirectoryMode
         do throws(StorageError) {
-            try await executor.run(.probe, path: ".", timeout: configuration.probeTimeout) { () throws(StorageError) in
+            let note = try await executor.run(.probe, path: ".", timeout: configuration.probeTimeout) { () throws(StorageError) -> String? in
                 try store.probe()
+                guard let identity else { return nil }
+                return try Self.checkIdentity(store: store, expected: identity, directoryMode: mode)
             }
+            if let note { logger.notice("member identity", metadata: ["member": "\(name)", "change": "\(note)"]) }
             record(healthState.probeSucceeded(now: now()))
         } catch {
             record(healthState.probeFailed(error, now: now()))
@@ -160,9 +173,31 @@ public actor MemberStorage {
         }
     }
 
-    /// Size and free space of the export.
+    /// Size and free space of the export, read now.
     public func freeSpace() async throws(StorageError) -> FileSystemStats {
         try await perform(.fileSystemStats, .root) { store throws(StorageError) in try store.fileSystemStats() }
+    }
+
+    /// The last free-space reading (``refreshFreeSpace()``), with its error if it failed:
+    /// placement reads this, never the export.
+    public var lastFreeSpace: FreeSpaceReading { freeSpaceReading }
+
+    /// Reads the free space now and keeps the result (or the error) for placement. The
+    /// engine calls it from its probe loop.
+    @discardableResult
+    public func refreshFreeSpace() async -> FreeSpaceReading {
+        do throws(StorageError) {
+            let stats = try await freeSpace()
+            freeSpaceReading = FreeSpaceReading(stats: stats, error: nil, measuredAt: now())
+        } catch {
+            freeSpaceReading = FreeSpaceReading(stats: nil, error: error, measuredAt: now())
+        }
+        return freeSpaceReading
+    }
+
+    /// Records a free-space figure learned otherwise (tests, a benchmark's fake store).
+    public func setFreeSpace(_ reading: FreeSpaceReading) {
+        freeSpaceReading = reading
     }
 
     /// Stops the executor's threads (running calls finish first).
@@ -171,6 +206,14 @@ public actor MemberStorage {
     }
 
     // MARK: - Running calls
+
+    /// Runs `body` on the executor (as one blocking call with the operation timeout),
+    /// unless the member is unhealthy; for operations outside this file's volume methods.
+    public func run<T: Sendable>(
+        _ operation: StorageOperation, _ body: @escaping @Sendable (any VolumeStore) throws(StorageError) -> T
+    ) async throws(StorageError) -> T {
+        try await perform(operation, .root, body)
+    }
 
     /// Runs `body` on the executor, unless the member is unhealthy, and feeds the outcome to
     /// the health state machine.
@@ -232,5 +275,19 @@ public actor MemberStorage {
         } else {
             logger.warning("storage member health changed", metadata: metadata)
         }
+    }
+}
+
+/// A member's last free-space reading: the figures, or why they could not be read.
+public struct FreeSpaceReading: Sendable, Hashable {
+    public var stats: FileSystemStats?
+    public var error: StorageError?
+    /// `nil`: never measured.
+    public var measuredAt: ContinuousClock.Instant?
+
+    public init(stats: FileSystemStats? = nil, error: StorageError? = nil, measuredAt: ContinuousClock.Instant? = nil) {
+        self.stats = stats
+        self.error = error
+        self.measuredAt = measuredAt
     }
 }

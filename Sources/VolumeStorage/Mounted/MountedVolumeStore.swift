@@ -204,6 +204,32 @@ public struct MountedVolumeStore: VolumeStore {
         }
     }
 
+    public func listDirectory(_ path: RelativePath, maxEntries: Int) throws(StorageError) -> [String]? {
+        let root = try openRoot(.listDirectory)
+        defer { close(root) }
+        guard let directory = try openDirectory(path.components, from: root, .listDirectory, path) else { return nil }
+        guard let stream = fdopendir(directory) else {
+            let code = errno
+            close(directory)
+            throw failure(.listDirectory, path, "fdopendir", code)
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(stream) else {
+                if errno != 0 { throw failure(.listDirectory, path, "readdir", errno) }
+                return names
+            }
+            let name = POSIX.name(of: entry)
+            if name == [46, 0] || name == [46, 46, 0] { continue }
+            if names.count >= maxEntries {
+                throw .tooManyEntries(member: member, path: path.description, limit: maxEntries)
+            }
+            names.append(String(decoding: name.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+    }
+
     public func setMode(_ path: RelativePath, mode: FileMode) throws(StorageError) {
         guard let leaf = path.lastComponent else {
             throw .refusedExportRoot(member: member, operation: .setMode)

@@ -7,18 +7,19 @@
 ///
 /// ```
 /// <export>/
-///   .nfs-cluster-provisioner/
+///   .nfs-cluster-provisioner/           0755, only the provisioner writes here
+///     member.json                       the member's identity (name, address, export)
+///     volumes/<path>.json               one ownership record per directory (OwnershipRecord)
 ///     archive/<pv name>-<timestamp>     archived volumes (renamed, never copied)
 ///     trash/<claim uid>                 volumes being deleted (renamed here first)
 ///     probe/                            health probes create and remove files here
-///   team-a-db/                          a volume (default pathPattern)
-///     .nfs-cluster-provisioner.json     its ownership marker
+///   team-a-db/                          a volume (default pathPattern): the tenant's alone
 /// ```
+///
+/// Nothing inside a volume directory is ever read to decide anything.
 public enum ReservedNames {
     /// The reserved directory at the export root.
     public static let directoryName = ".nfs-cluster-provisioner"
-    /// The ownership marker's file name inside each volume directory.
-    public static let markerFileName = ".nfs-cluster-provisioner.json"
 
     /// `.nfs-cluster-provisioner`
     public static let directory = RelativePath(unchecked: [directoryName])
@@ -27,6 +28,10 @@ public enum ReservedNames {
     /// `.nfs-cluster-provisioner/trash`: a volume is renamed here, then removed, so its path
     /// is free at once and a large tree can be removed over several calls.
     public static let trashDirectory = RelativePath(unchecked: [directoryName, "trash"])
+    /// `.nfs-cluster-provisioner/volumes`: the ownership records.
+    public static let volumesDirectory = RelativePath(unchecked: [directoryName, "volumes"])
+    /// `.nfs-cluster-provisioner/member.json`: which member this export is.
+    public static let identityFile = RelativePath(unchecked: [directoryName, "member.json"])
     /// `.nfs-cluster-provisioner/probe`: where probes write their test file.
     public static let probeDirectory = RelativePath(unchecked: [directoryName, "probe"])
 

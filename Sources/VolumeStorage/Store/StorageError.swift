@@ -4,17 +4,18 @@ import Glibc
 /// Which storage operation failed; carried by every ``StorageError``.
 public enum StorageOperation: String, Sendable, Hashable, CustomStringConvertible {
     // VolumeStore primitives
-    case stat, makeDirectory, writeFile, readFile, rename, removeTree, setMode
+    case stat, makeDirectory, writeFile, readFile, rename, removeTree, setMode, listDirectory
     case fileSystemStats, probe
     // MemberStorage operations
-    case createVolume, readMarker, adoptVolume, archiveVolume, deleteVolume
+    case createVolume, readRecord, adoptVolume, archiveVolume, deleteVolume
+    case loadRecords, writeRecord, checkIdentity
 
     public var description: String { rawValue }
 }
 
 /// What a failure says about the member's health (see ``MemberHealth``).
 public enum HealthImpact: Sendable, Hashable {
-    /// The server answered; the failure is about the request (ENOENT, EEXIST, a marker):
+    /// The server answered; the failure is about the request (ENOENT, EEXIST, a record):
     /// as good as a success for health.
     case serverResponded
     /// The server or the export misbehaves (EIO, ESTALE, not mounted...): counts towards
@@ -27,7 +28,7 @@ public enum HealthImpact: Sendable, Hashable {
 }
 
 /// Every failure of the storage layer. Each case names the member, the operation and the
-/// path concerned, and keeps the cause (errno, marker, last error).
+/// path concerned, and keeps the cause (errno, record, last error).
 public enum StorageError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A string is not a safe ``RelativePath``.
     case invalidPath(path: String, problem: PathProblem)
@@ -59,13 +60,27 @@ public enum StorageError: Error, Sendable, Hashable, CustomStringConvertible {
     case cancelled(member: String, operation: StorageOperation)
     /// The member's executor was shut down.
     case executorShutDown(member: String, operation: StorageOperation)
-    /// An ownership marker file exists but cannot be understood.
-    case invalidMarker(member: String, path: String, problem: String)
-    /// The directory's marker names another claim: it was reused by a re-created claim and
+    /// An ownership record file exists but cannot be understood: the path stays taken.
+    case invalidRecord(member: String, path: String, problem: String)
+    /// The directory's record names another claim: it was reused by a re-created claim and
     /// must not be deleted or archived for this (old) volume.
-    case ownedByAnotherClaim(member: String, path: String, marker: OwnershipMarker, expectedClaimUID: String)
-    /// The directory's marker changed since the caller read it (``MemberStorage/adoptVolume(relativePath:marker:replacing:)``).
-    case markerChanged(member: String, path: String, found: OwnershipMarker?)
+    case ownedByAnotherClaim(member: String, path: String, owner: ClaimIdentity, expectedClaimUID: String)
+    /// The directory's record changed since the caller looked (``MemberStorage/adoptVolume(relativePath:claim:volumeName:replacingClaimUID:)``).
+    case recordChanged(member: String, path: String, found: String)
+    /// Another record (or a directory no record names) holds the path: placement picks
+    /// another path or member.
+    case pathTaken(member: String, path: String, holder: String)
+    /// The path lies inside another volume (`inside`), or other volumes lie inside it: no
+    /// volume is ever created, adopted, deleted or archived across another one.
+    case overlapsVolume(member: String, path: String, other: String, inside: Bool)
+    /// A directory is at the path but no record names it: it is never adopted, deleted or
+    /// archived (its data is kept).
+    case unrecordedDirectory(member: String, path: String, operation: StorageOperation)
+    /// A directory listing had more entries than allowed.
+    case tooManyEntries(member: String, path: String, limit: Int)
+    /// The export's identity file names another member or export: the mount (or the
+    /// server) is not the one configured, so nothing is done there.
+    case identityMismatch(member: String, expected: String, found: String)
     /// A delete kept finding new entries (a workload still writing) past its budget.
     case deleteIncomplete(member: String, path: String, removedEntries: Int)
     /// Every archive name candidate was taken.
@@ -78,12 +93,15 @@ public enum StorageError: Error, Sendable, Hashable, CustomStringConvertible {
             return .timeout
         case .exportUnavailable:
             return .failure
+        case .identityMismatch:
+            return .timeout
         case .systemCall(_, _, _, _, let code):
             return Self.serverErrnos.contains(code) ? .failure : .serverResponded
         case .invalidPath, .refusedExportRoot, .reservedPath, .memberUnhealthy, .cancelled, .executorShutDown:
             return .unknown
-        case .unexpectedFileType, .alreadyExists, .notFound, .fileTooLarge, .invalidMarker,
-            .ownedByAnotherClaim, .markerChanged, .deleteIncomplete, .archiveNameTaken:
+        case .unexpectedFileType, .alreadyExists, .notFound, .fileTooLarge, .invalidRecord,
+            .ownedByAnotherClaim, .recordChanged, .deleteIncomplete, .archiveNameTaken, .pathTaken,
+            .overlapsVolume, .unrecordedDirectory, .tooManyEntries:
             return .serverResponded
         }
     }
@@ -98,17 +116,17 @@ public enum StorageError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// Whether the same call may succeed later without anyone changing anything.
     /// Timeouts, busy or unhealthy members and server errnos are retryable; a refused path,
-    /// a foreign marker or a file of the wrong kind are not.
+    /// a foreign record or a file of the wrong kind are not.
     public var isRetryable: Bool {
         switch self {
         case .timedOut, .memberBusy, .memberUnhealthy, .cancelled, .exportUnavailable,
-            .deleteIncomplete, .markerChanged:
+            .deleteIncomplete, .recordChanged, .identityMismatch:
             return true
         case .systemCall:
             return healthImpact == .failure || [EAGAIN, EINTR, ENOSPC, EDQUOT, EBUSY, ENOTEMPTY, EMFILE, ENFILE].contains(errnoValue ?? 0)
         case .invalidPath, .unexpectedFileType, .alreadyExists, .notFound, .refusedExportRoot,
-            .reservedPath, .fileTooLarge, .executorShutDown, .invalidMarker, .ownedByAnotherClaim,
-            .archiveNameTaken:
+            .reservedPath, .fileTooLarge, .executorShutDown, .invalidRecord, .ownedByAnotherClaim,
+            .archiveNameTaken, .pathTaken, .overlapsVolume, .unrecordedDirectory, .tooManyEntries:
             return false
         }
     }
@@ -156,14 +174,24 @@ public enum StorageError: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(member): \(operation): cancelled"
         case .executorShutDown(let member, let operation):
             return "\(member): \(operation): the member's executor is shut down"
-        case .invalidMarker(let member, let path, let problem):
-            return "\(member): ownership marker '\(path)' is invalid: \(problem)"
-        case .ownedByAnotherClaim(let member, let path, let marker, let expected):
-            return "\(member): '\(path)' belongs to claim \(marker.claimNamespace)/\(marker.claimName) "
-                + "(uid \(marker.claimUID)), not to claim uid \(expected): refused"
-        case .markerChanged(let member, let path, let found):
-            return "\(member): the ownership marker of '\(path)' changed"
-                + (found.map { " (now claim uid \($0.claimUID))" } ?? " (now missing)")
+        case .invalidRecord(let member, let path, let problem):
+            return "\(member): ownership record '\(path)' is invalid: \(problem)"
+        case .ownedByAnotherClaim(let member, let path, let owner, let expected):
+            return "\(member): '\(path)' belongs to claim \(owner), not to claim uid \(expected): refused"
+        case .recordChanged(let member, let path, let found):
+            return "\(member): the ownership record of '\(path)' changed (now \(found))"
+        case .pathTaken(let member, let path, let holder):
+            return "\(member): '\(path)' is taken by \(holder)"
+        case .overlapsVolume(let member, let path, let other, let inside):
+            return inside
+                ? "\(member): '\(path)' lies inside the volume '\(other)': refused"
+                : "\(member): '\(path)' contains \(other): refused"
+        case .unrecordedDirectory(let member, let path, let operation):
+            return "\(member): \(operation): '\(path)' exists but no ownership record names it: left alone"
+        case .tooManyEntries(let member, let path, let limit):
+            return "\(member): '\(path)' has more than \(limit) entries"
+        case .identityMismatch(let member, let expected, let found):
+            return "\(member): the export is not this member's: expected \(expected), its identity file says \(found)"
         case .deleteIncomplete(let member, let path, let removed):
             return "\(member): delete of '\(path)' incomplete after \(removed) entries: it keeps changing"
         case .archiveNameTaken(let member, let path, let attempts):

@@ -71,6 +71,14 @@ public protocol VolumeStore: Sendable {
     /// large tree never looks like a hung server.
     func removeTree(_ path: RelativePath, budget: Duration?) throws(StorageError) -> RemoveTreeOutcome
 
+    /// The names in the directory at `path` (without `.` and `..`), in no particular order;
+    /// `nil` when it does not exist. A symlink or a non-directory at `path` (or as a parent)
+    /// is `unexpectedFileType`. More than `maxEntries` names is
+    /// ``StorageError/tooManyEntries(member:path:limit:)``: every listing is bounded. A name
+    /// that is not valid UTF-8 is returned with replacement characters (callers match names
+    /// they wrote themselves and skip the rest).
+    func listDirectory(_ path: RelativePath, maxEntries: Int) throws(StorageError) -> [String]?
+
     /// Sets the permission bits of a directory or regular file; never follows a symlink
     /// (a symlink at `path` is an error).
     func setMode(_ path: RelativePath, mode: FileMode) throws(StorageError)
@@ -112,8 +120,9 @@ public struct FileMode: Sendable, Hashable, RawRepresentable, CustomStringConver
     /// workload with any uid can use its volume.
     public static let defaultDirectory = FileMode(0o777)
 
-    /// The ownership marker's mode: readable by anyone, writable by its owner.
-    public static let marker = FileMode(0o644)
+    /// The mode of the provisioner's own files (records, identity): readable by anyone,
+    /// writable by the provisioner.
+    public static let record = FileMode(0o644)
 
     /// Parses an octal string as the StorageClass parameter `mountPermissions` does in
     /// csi-driver-nfs (`strconv.ParseUint(v, 8, 32)`): `"0777"`, `"777"`, `"750"`. An

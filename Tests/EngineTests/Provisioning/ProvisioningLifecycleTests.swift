@@ -32,12 +32,14 @@ struct ProvisioningLifecycleTests {
         // spec.nfs.server is the member's address (the original wrote the export path there).
         #expect(pv.spec?.nfs?.server == "nfs-\(record.member).example.com")
         #expect(pv.spec?.nfs?.path == "/exports/\(record.member)/team-a-data-db-0")
-        // The directory exists on exactly that member, with the class's mode and our marker.
+        // The directory exists on exactly that member, with the class's mode, and the
+        // member's ownership record (outside the volume) names the claim as bound.
         let dir = bed.export(record.member) + "/team-a-data-db-0"
         let attributes = try FileManager.default.attributesOfItem(atPath: dir)
         #expect((attributes[.posixPermissions] as? Int) == 0o750)
-        let marker = try OwnershipMarker.decode(Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/.nfs-cluster-provisioner.json"))))
-        #expect(marker.claimUID == uid && marker.volumeName == pv.metadata.name)
+        let owner = try #require(bed.ownershipRecord(record.member, "team-a-data-db-0"))
+        #expect(owner.claimUID == uid && owner.volumeName == pv.metadata.name && owner.state == .bound)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty, "nothing of ours inside the volume")
         for m in ["a", "b", "c"] where m != record.member { #expect(bed.volumeDirectories(m).isEmpty) }
         // The member is where the ring puts the claim.
         let expected = try RingSnapshotOf(bed.configuration(members: ["a", "b", "c"])).locate("team-a-data-db-0").name

@@ -33,8 +33,8 @@ struct ProvisioningRecoveryTests {
         #expect(again.member == record.member && again.directory == record.directory)
         #expect(try String(contentsOfFile: dir + "/table", encoding: .utf8) == "rows")
         #expect(second.metadata.annotations[Annotations.placement] == "reuse")
-        let marker = try OwnershipMarker.decode(Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/.nfs-cluster-provisioner.json"))))
-        #expect(marker.claimUID == secondUID, "the marker now names the new claim")
+        let owner = try #require(bed.ownershipRecord(record.member, record.directory.description))
+        #expect(owner.claimUID == secondUID && owner.state == .bound, "the record now names the new claim")
         try await run.stop()
     }
 
@@ -196,7 +196,12 @@ struct ProvisioningRecoveryTests {
         try await bed.createClass("nfs")
         let refuse = bed.cluster.injectFault(FaultRule(method: "POST", path: .contains("/persistentvolumes"), trigger: .always,
                                                        action: .status(code: 403, reason: "Forbidden", message: "test: no", retryAfterSeconds: nil)))
-        let run = try bed.startEngine(bed.configuration(members: ["a"])) { $0.engine.volumeCreateAttempts = 2 }
+        // A long retry backoff keeps the next attempt (which writes the record again) out of
+        // the window in which the cleanup is checked.
+        let run = try bed.startEngine(bed.configuration(members: ["a"])) {
+            $0.engine.volumeCreateAttempts = 2
+            $0.engine.backoff = ExponentialBackoff(base: .seconds(5), maximum: .seconds(5))
+        }
         try await bed.createClaim("q", "denied", className: "nfs")
         try await bed.waitUntil("warning about the PV") {
             try await bed.events(about: "denied", namespace: "q").contains {
@@ -204,6 +209,7 @@ struct ProvisioningRecoveryTests {
             }
         }
         #expect(bed.volumeDirectories("a").isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: bed.export("a") + "/q-denied"))
         bed.cluster.removeFault(refuse)
         try await bed.waitForBound("q", "denied")
         #expect(bed.volumeDirectories("a") == ["q-denied"])

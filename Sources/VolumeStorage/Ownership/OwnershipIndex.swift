@@ -1,0 +1,187 @@
+// One member's ownership records, in memory: what placement and deletion consult.
+import Synchronization
+
+/// The ownership records of one member, kept in memory so that placing a claim reads no
+/// member's filesystem but the chosen one.
+///
+/// Filled by one listing when the member joins (``MemberStorage/loadRecords()``), kept
+/// current by the member's own writes, and re-listed on a resync period. A listing that
+/// runs while the member writes keeps the writes made meanwhile (``beginLoad()``,
+/// ``finishLoad(_:)``), so a refresh never forgets a record just written.
+///
+/// It is an index, not the truth: the record files are. Every write on the member checks
+/// the file under the path lock, so a stale index can make a decision fail and be made
+/// again, never make a wrong one.
+public final class OwnershipIndex: Sendable {
+    /// What stands in the way of a new volume at a path.
+    public enum Conflict: Sendable, Hashable {
+        /// A record holds the path itself.
+        case held(OwnershipRecord)
+        /// The path lies inside this volume.
+        case insideVolume(OwnershipRecord)
+        /// Volumes (this many) lie inside the path.
+        case containsVolumes(Int)
+        /// A directory is there that no record names (made by hand, or by someone else):
+        /// never adopted.
+        case unrecordedDirectory
+    }
+
+    private struct State {
+        var records: [RelativePath: OwnershipRecord] = [:]
+        /// Records strictly below each directory that has any.
+        var beneath: [RelativePath: Int] = [:]
+        var byUID: [String: Set<RelativePath>] = [:]
+        var byName: [String: Set<RelativePath>] = [:]
+        /// Paths a create found occupied without a record.
+        var unrecorded: Set<RelativePath> = []
+        var loaded = false
+        var loading = false
+        var loadError: StorageError?
+        /// Paths written while a listing ran.
+        var touched: Set<RelativePath> = []
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// True once a listing has completed.
+    public var isLoaded: Bool { state.withLock { $0.loaded } }
+
+    public var count: Int { state.withLock { $0.records.count } }
+
+    /// Why the last listing failed, until one succeeds.
+    public var loadError: StorageError? { state.withLock { $0.loadError } }
+
+    /// Every record (a copy).
+    public var all: [OwnershipRecord] { state.withLock { Array($0.records.values) } }
+
+    public func record(at path: RelativePath) -> OwnershipRecord? {
+        state.withLock { $0.records[path] }
+    }
+
+    /// The volume records of this claim uid.
+    public func records(claimUID uid: String) -> [OwnershipRecord] {
+        state.withLock { s in (s.byUID[uid] ?? []).compactMap { s.records[$0] } }
+    }
+
+    /// The volume records of claims with this namespace and name (any uid).
+    public func records(namespace: String, name: String) -> [OwnershipRecord] {
+        state.withLock { s in (s.byName[Self.nameKey(namespace, name)] ?? []).compactMap { s.records[$0] } }
+    }
+
+    /// Why a new volume cannot go to `path`, or `nil` when nothing known is in the way.
+    /// Parents of `path` recorded as ``OwnershipRecord/Kind/parent`` are no conflict.
+    public func conflict(at path: RelativePath) -> Conflict? {
+        state.withLock { s in
+            if let held = s.records[path] { return .held(held) }
+            var ancestor = path.parent
+            while let a = ancestor, !a.isRoot {
+                if let r = s.records[a], r.kind == .volume { return .insideVolume(r) }
+                ancestor = a.parent
+            }
+            if let n = s.beneath[path], n > 0 {
+                let volumes = s.records.values.filter { $0.kind == .volume && $0.path.isWithin(path) && $0.path != path }.count
+                if volumes > 0 { return .containsVolumes(volumes) }
+            }
+            if s.unrecorded.contains(path) { return .unrecordedDirectory }
+            return nil
+        }
+    }
+
+    /// Volume records strictly inside `path`.
+    public func volumes(inside path: RelativePath) -> [OwnershipRecord] {
+        state.withLock { s in
+            guard let n = s.beneath[path], n > 0 else { return [] }
+            return s.records.values.filter { $0.kind == .volume && $0.path != path && $0.path.isWithin(path) }
+        }
+    }
+
+    /// Adds or replaces a record.
+    public func put(_ record: OwnershipRecord) {
+        state.withLock { s in
+            Self.insert(record, into: &s)
+            if s.loading { s.touched.insert(record.path) }
+        }
+    }
+
+    /// Forgets the record at `path`.
+    public func remove(_ path: RelativePath) {
+        state.withLock { s in
+            Self.delete(path, from: &s)
+            if s.loading { s.touched.insert(path) }
+        }
+    }
+
+    /// Remembers that `path` is occupied by a directory without record (or forgets it).
+    public func markUnrecorded(_ path: RelativePath, _ occupied: Bool = true) {
+        state.withLock { s in
+            if occupied { s.unrecorded.insert(path) } else { s.unrecorded.remove(path) }
+        }
+    }
+
+    /// A listing starts: writes from now on are kept over what it finds.
+    public func beginLoad() {
+        state.withLock { s in
+            s.loading = true
+            s.touched = []
+        }
+    }
+
+    /// A listing finished with `records`: they replace the index, except for the paths
+    /// written since ``beginLoad()``, whose current state is kept.
+    public func finishLoad(_ records: [OwnershipRecord]) {
+        state.withLock { s in
+            var next = State()
+            for record in records where !s.touched.contains(record.path) { Self.insert(record, into: &next) }
+            for path in s.touched { if let current = s.records[path] { Self.insert(current, into: &next) } }
+            next.unrecorded = s.unrecorded
+            next.loaded = true
+            next.loadError = nil
+            s = next
+        }
+    }
+
+    /// A listing failed: the index keeps what it had.
+    public func abandonLoad(_ error: StorageError) {
+        state.withLock { s in
+            s.loadError = error
+            s.loading = false
+            s.touched = []
+        }
+    }
+
+    private static func nameKey(_ namespace: String, _ name: String) -> String { namespace + "/" + name }
+
+    private static func insert(_ record: OwnershipRecord, into s: inout State) {
+        if s.records[record.path] != nil { delete(record.path, from: &s) }
+        s.records[record.path] = record
+        s.unrecorded.remove(record.path)
+        var ancestor = record.path.parent
+        while let a = ancestor, !a.isRoot {
+            s.beneath[a, default: 0] += 1
+            ancestor = a.parent
+        }
+        if let claim = record.claim, record.kind == .volume {
+            s.byUID[claim.uid, default: []].insert(record.path)
+            s.byName[nameKey(claim.namespace, claim.name), default: []].insert(record.path)
+        }
+    }
+
+    private static func delete(_ path: RelativePath, from s: inout State) {
+        guard let old = s.records.removeValue(forKey: path) else { return }
+        var ancestor = path.parent
+        while let a = ancestor, !a.isRoot {
+            s.beneath[a, default: 1] -= 1
+            if s.beneath[a] ?? 0 <= 0 { s.beneath[a] = nil }
+            ancestor = a.parent
+        }
+        if let claim = old.claim, old.kind == .volume {
+            s.byUID[claim.uid]?.remove(path)
+            if s.byUID[claim.uid]?.isEmpty == true { s.byUID[claim.uid] = nil }
+            let key = nameKey(claim.namespace, claim.name)
+            s.byName[key]?.remove(path)
+            if s.byName[key]?.isEmpty == true { s.byName[key] = nil }
+        }
+    }
+}

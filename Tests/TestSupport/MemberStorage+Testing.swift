@@ -1,0 +1,25 @@
+// Short forms of the member's volume calls for tests.
+public import Foundation
+public import VolumeStorage
+
+extension MemberStorage {
+    /// ``createVolume(relativePath:mode:claim:volumeName:provisioner:at:)`` for `owner`,
+    /// with the PV name `pvc-<uid>` and the provisioner `example.com/nfs`.
+    public func createVolume(relativePath path: RelativePath, mode: FileMode, owner: ClaimIdentity) async throws(StorageError) -> CreateOutcome {
+        try await createVolume(relativePath: path, mode: mode, claim: owner, volumeName: "pvc-\(owner.uid)",
+                               provisioner: "example.com/nfs", at: Date(timeIntervalSince1970: 1_780_000_000))
+    }
+}
+
+extension MemberStorage.CreateOutcome {
+    /// True for ``created(_:)``.
+    public var isCreated: Bool {
+        if case .created = self { return true }
+        return false
+    }
+}
+
+/// A test claim: `team-a/db` with the given uid unless told otherwise.
+public func testClaim(ns: String = "team-a", name: String = "db", uid: String = "uid-1") -> ClaimIdentity {
+    ClaimIdentity(namespace: ns, name: name, uid: uid)
+}
