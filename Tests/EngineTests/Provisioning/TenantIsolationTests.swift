@@ -1,0 +1,218 @@
+import Foundation
+import Synchronization
+import Testing
+import Engine
+import KubeRuntime
+import VolumeStorage
+import TestSupport
+
+/// The attacks a tenant can mount from inside its own volume or with its claim's name,
+/// end to end on local-directory members: each must end safely.
+@Suite("Tenant isolation: ownership lives outside the volume")
+struct TenantIsolationTests {
+    let nested = "${.PVC.namespace}/${.PVC.name}"
+
+    func directory(_ pv: PersistentVolume) throws -> String {
+        try VolumeRecord(annotations: pv.metadata.annotations).directory.description
+    }
+
+    @Test("a flat claim named like the parent of nested volumes gets its own directory; deleting it deletes nothing of theirs")
+    func flatClaim_cannotTakeOverNestedParent() async throws {
+        let bed = try await EngineTestBed.start()
+        defer { Task { await bed.shutdown() } }
+        try await bed.createClass("nested", parameters: ["pathPattern": nested, "onDelete": "delete"])
+        try await bed.createClass("flat", parameters: ["onDelete": "delete"])
+        let run = try bed.startEngine(bed.configuration(members: ["a"]))
+        try await bed.createClaim("team-a", "db", className: "nested")
+        #expect(try directory(try await bed.waitForBound("team-a", "db")) == "team-a/db")
+        try Data("victim".utf8).write(to: URL(fileURLWithPath: bed.export("a") + "/team-a/db/rows"))
+
+        // `team/a` with the flat default renders `team-a`: the parent of the nested volume.
+        try await bed.createClaim("team", "a", className: "flat")
+        let attacker = try await bed.waitForBound("team", "a")
+        #expect(try directory(attacker) != "team-a", "the parent is never handed out")
+        #expect(!(try directory(attacker)).hasPrefix("team-a/"))
+        try await bed.deleteClaim("team", "a")
+        try await bed.waitUntil("attacker's PV gone") { try await bed.volume(attacker.metadata.name) == nil }
+        #expect(try String(contentsOfFile: bed.export("a") + "/team-a/db/rows", encoding: .utf8) == "victim")
+        try await run.stop()
+    }
+
+    @Test("a nested claim is never created inside an existing flat volume")
+    func nestedClaim_neverInsideAFlatVolume() async throws {
+        let bed = try await EngineTestBed.start()
+        defer { Task { await bed.shutdown() } }
+        try await bed.createClass("nested", parameters: ["pathPattern": nested])
+        try await bed.createClass("flat")
+        let run = try bed.startEngine(bed.configuration(members: ["a"]))
+        try await bed.createClaim("team", "a", className: "flat")
+        #expect(try directory(try await bed.waitForBound("team", "a")) == "team-a")
+        try await bed.createClaim("team-a", "db", className: "nested")
+        try await bed.waitUntil("ProvisioningFailed for team-a/db") {
+            try await bed.events(about: "db", namespace: "team-a").contains { $0.reason == "ProvisioningFailed" && ($0.message ?? "").contains("taken") }
+        }
+        #expect(try await bed.claim("team-a", "db")?.status?.phase == "Pending")
+        #expect(!FileManager.default.fileExists(atPath: bed.export("a") + "/team-a/db"))
+        try await run.stop()
+    }
+
+    @Test("a forged marker inside the attacker's volume steers no claim into it")
+    func forgedMarker_steersNothing() async throws {
+        let bed = try await EngineTestBed.start()
+        defer { Task { await bed.shutdown() } }
+        try await bed.createClass("nfs")
+        let run = try bed.startEngine(bed.configuration(members: ["a"]))
+        // `team/a-db` renders `team-a-db`, as `team-a/db` will.
+        try await bed.createClaim("team", "a-db", className: "nfs")
+        let attacker = try await bed.waitForBound("team", "a-db")
+        let attackerDirectory = try directory(attacker)
+        #expect(attackerDirectory == "team-a-db")
+        // The attacker's pod writes a marker naming the victim, as the old layout had it.
+        let forged = #"{"claimName":"db","claimNamespace":"team-a","claimUID":"x","createdAt":"2026-01-01T00:00:00Z","provisioner":"p","version":1,"volumeName":"pvc-x"}"#
+        try Data(forged.utf8).write(to: URL(fileURLWithPath: bed.export("a") + "/team-a-db/.nfs-cluster-provisioner.json"))
+        try await bed.createClaim("team-a", "db", className: "nfs")
+        let victim = try await bed.waitForBound("team-a", "db")
+        #expect(try directory(victim) != attackerDirectory, "the victim never lands in the attacker's directory")
+        #expect(victim.metadata.annotations[Annotations.placement] == "ring")
+        #expect(bed.ownershipRecord("a", attackerDirectory)?.claim?.namespace == "team")
+        try await run.stop()
+    }
+
+    @Test("whatever the tenant puts in its volume (a foreign marker, a FIFO, a symlink), onDelete: delete deletes it")
+    func tenantContent_cannotBlockOrSkipDeletion() async throws {
+        let bed = try await EngineTestBed.start()
+        defer { Task { await bed.shutdown() } }
+        try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
+        let run = try bed.startEngine(bed.configuration(members: ["a"]))
+        try await bed.createClaim("apps", "one", className: "nfs")
+        try await bed.createClaim("apps", "two", className: "nfs")
+        let one = try await bed.waitForBound("apps", "one")
+        let two = try await bed.waitForBound("apps", "two")
+        let forged = #"{"claimName":"x","claimNamespace":"y","claimUID":"someone-else","createdAt":"2026-01-01T00:00:00Z","provisioner":"p","version":1,"volumeName":"pvc-x"}"#
+        try Data(forged.utf8).write(to: URL(fileURLWithPath: bed.export("a") + "/apps-one/.nfs-cluster-provisioner.json"))
+        #expect(mkfifo(bed.export("a") + "/apps-two/.nfs-cluster-provisioner.json", 0o644) == 0)
+        #expect(symlink("/", bed.export("a") + "/apps-two/root") == 0)
+        for (name, pv) in [("one", one), ("two", two)] {
+            try await bed.deleteClaim("apps", name)
+            try await bed.waitUntil("PV of \(name) gone") { try await bed.volume(pv.metadata.name) == nil }
+            #expect(!FileManager.default.fileExists(atPath: bed.export("a") + "/apps-\(name)"), "the data went as the policy says")
+        }
+        #expect(FileManager.default.fileExists(atPath: "/etc/hostname") || FileManager.default.fileExists(atPath: "/etc"))
+        try await run.stop()
+    }
+
+    @Test("a member re-pointed to another export under the same name reclaims nothing of its old PVs")
+    func repointedMember_reclaimsNothing() async throws {
+        let bed = try await EngineTestBed.start()
+        defer { Task { await bed.shutdown() } }
+        try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
+        let first = bed.configuration(members: ["a"])
+        let run = try bed.startEngine(first)
+        try await bed.createClaim("apps", "old", className: "nfs")
+        let old = try await bed.waitForBound("apps", "old")
+        // The same member name, another server and export (mounted elsewhere), holding a
+        // directory of the same name.
+        var second = first
+        second.members[0].address = "nfs-other.example.com"
+        second.members[0].export = "/exports/other"
+        second.members[0].mountPath = bed.export("other")
+        try FileManager.default.createDirectory(atPath: bed.export("other") + "/apps-old", withIntermediateDirectories: true)
+        try Data("other data".utf8).write(to: URL(fileURLWithPath: bed.export("other") + "/apps-old/file"))
+        try await run.engine.reload(second)
+        try await bed.deleteClaim("apps", "old")
+        try await bed.waitUntil("VolumeFailedDelete naming the re-pointing") {
+            try await bed.events(about: old.metadata.name).contains { ($0.message ?? "").contains("re-pointed") }
+        }
+        #expect(try String(contentsOfFile: bed.export("other") + "/apps-old/file", encoding: .utf8) == "other data")
+        #expect(FileManager.default.fileExists(atPath: bed.export("a") + "/apps-old"))
+        #expect(try await bed.volume(old.metadata.name) != nil, "the PV stays: it is the pointer to the data")
+        try await run.stop()
+    }
+
+    @Test("a directory made by hand at a claim's path is never adopted")
+    func handMadeDirectory_isNotAdopted() async throws {
+        let bed = try await EngineTestBed.start()
+        defer { Task { await bed.shutdown() } }
+        try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
+        try FileManager.default.createDirectory(atPath: bed.export("a") + "/apps-db", withIntermediateDirectories: true)
+        try Data("not yours".utf8).write(to: URL(fileURLWithPath: bed.export("a") + "/apps-db/secret"))
+        let run = try bed.startEngine(bed.configuration(members: ["a"]))
+        try await bed.createClaim("apps", "db", className: "nfs")
+        let pv = try await bed.waitForBound("apps", "db")
+        #expect(try directory(pv) != "apps-db")
+        try await bed.deleteClaim("apps", "db")
+        try await bed.waitUntil("PV gone") { try await bed.volume(pv.metadata.name) == nil }
+        #expect(try String(contentsOfFile: bed.export("a") + "/apps-db/secret", encoding: .utf8) == "not yours")
+        try await run.stop()
+    }
+
+    @Test("volumes made before records existed get records at start: ours (annotations) and the Go original's (spec.nfs.path)")
+    func migration_recordsOlderVolumes() async throws {
+        let bed = try await EngineTestBed.start()
+        defer { Task { await bed.shutdown() } }
+        try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
+        for dir in ["apps-ours", "apps-legacy-pvc-1"] {
+            try FileManager.default.createDirectory(atPath: bed.export("a") + "/" + dir, withIntermediateDirectories: true)
+        }
+        func pv(_ name: String, claim: String, uid: String, server: String, path: String, annotations: [String: String]) -> PersistentVolume {
+            PersistentVolume(
+                metadata: ObjectMeta(name: name, annotations: annotations.merging([Annotations.provisionedBy: bed.provisionerName]) { a, _ in a }),
+                spec: .init(capacity: ["storage": Quantity("1Gi")], accessModes: ["ReadWriteMany"],
+                            persistentVolumeReclaimPolicy: "Retain", storageClassName: "nfs",
+                            claimRef: ObjectReference(apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: "apps", name: claim, uid: uid),
+                            nfs: NFSVolumeSource(server: server, path: path)))
+        }
+        _ = try await bed.client.create(pv("pvc-ours", claim: "ours", uid: "u-ours", server: "nfs-a.example.com", path: "/exports/a/apps-ours",
+                                           annotations: VolumeRecord(member: "a", directory: try RelativePath("apps-ours"), onDelete: .delete, claimUID: "u-ours").annotations))
+        // The Go original named the export path as the server.
+        _ = try await bed.client.create(pv("pvc-1", claim: "legacy", uid: "u-legacy", server: "/exports/a", path: "/exports/a/apps-legacy-pvc-1", annotations: [:]))
+        let run = try bed.startEngine(bed.configuration(members: ["a"]))
+        try await bed.waitUntil("records written") { bed.ownershipRecord("a", "apps-legacy-pvc-1") != nil && bed.ownershipRecord("a", "apps-ours") != nil }
+        #expect(bed.ownershipRecord("a", "apps-ours")?.origin == .migrated)
+        #expect(bed.ownershipRecord("a", "apps-ours")?.claimUID == "u-ours")
+        #expect(bed.ownershipRecord("a", "apps-legacy-pvc-1")?.origin == .legacy)
+        #expect(bed.ownershipRecord("a", "apps-legacy-pvc-1")?.claim?.name == "legacy")
+        try await run.stop()
+    }
+}
+
+/// Filesystem calls per new claim, counted at the VolumeStore boundary: the same whatever
+/// the number of members, and none on members that are not chosen.
+@Suite("Per-claim storage cost does not grow with the member count")
+struct PerClaimCostTests {
+    @Test(arguments: [3, 30, 300])
+    func callsPerClaim_onlyOnTheChosenMember(_ memberCount: Int) async throws {
+        let bed = try await EngineTestBed.start()
+        defer { Task { await bed.shutdown() } }
+        try await bed.createClass("nfs")
+        let stores = Mutex<[String: FakeVolumeStore]>([:])
+        let names = (0..<memberCount).map { "m\($0)" }
+        let run = try bed.startEngine(bed.configuration(members: names)) { options in
+            let standard = MemberRegistry.standardFactory(requireMountPoints: false)
+            options.storeFactory = { (member: MemberConfiguration) throws(StorageError) -> any VolumeStore in
+                let fake = FakeVolumeStore(wrapping: try standard(member))
+                stores.withLock { $0[member.name] = fake }
+                return fake
+            }
+            options.engine.probeInterval = .seconds(3600)
+            options.engine.resyncPeriod = .seconds(3600)
+            options.storage.executor = BlockingExecutor.Configuration(threadCount: 1)
+        }
+        // Warm up: every member joined (records listed, free space read).
+        try await bed.createClaim("warm", "up", className: "nfs")
+        _ = try await bed.waitForBound("warm", "up")
+        func counts() -> [String: Int] { stores.withLock { $0.mapValues(\.totalCalls) } }
+        let before = counts()
+        try await bed.createClaim("apps", "measured", className: "nfs")
+        let pv = try await bed.waitForBound("apps", "measured")
+        let chosen = try VolumeRecord(annotations: pv.metadata.annotations).member
+        let after = counts()
+        let delta = after.map { ($0.key, $0.value - (before[$0.key] ?? 0)) }
+        let others = delta.filter { $0.0 != chosen }.map(\.1).reduce(0, +)
+        let onChosen = delta.first { $0.0 == chosen }?.1 ?? -1
+        #expect(others == 0, "members not chosen saw \(others) calls")
+        // stat, record write + rename, mkdir, record marked bound.
+        #expect(onChosen == 5, "the chosen member saw \(onChosen) calls")
+        try await run.stop()
+    }
+}
