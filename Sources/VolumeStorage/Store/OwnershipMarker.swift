@@ -4,7 +4,9 @@ public import Foundation
 /// The ownership marker: a small JSON file (``ReservedNames/markerFileName``) inside each
 /// volume directory, naming the claim and the PV that use the directory.
 ///
-/// It is what makes name-based reuse safe (anchors.md §4 bugs 3-4):
+/// It is what makes name-based reuse safe (the Go original shared directories between
+/// colliding names and reused them whatever the uid: bugs 3-4 in
+/// docs/original-provisioner.md):
 /// - provisioning reuses an existing directory only for the same claim (same uid:
 ///   ``MemberStorage/CreateOutcome/alreadyOurs``) or, on purpose, for a re-created claim with
 ///   the same namespace and name (``isSameClaimName(as:)``); a directory whose marker names
