@@ -83,8 +83,8 @@ enum LookupBenchmarks {
         var table = Table(id: "hash", title: "Key hashing alone (mean key \(String(format: "%.1f", meanLength)) bytes)",
                           note: "ns per key from key bytes held in a buffer, median of 5 batches (through a closure call). "
                               + "'mixed lengths': the realistic keys (10-60 bytes, so the hash's length branches mispredict); "
-                              + "'32 bytes': the same keys cut or padded to 32 bytes, the anchors' measure (../shared/ring/README.md: "
-                              + "XXH3 4.1 ns, slicing-by-8 12.5 ns).",
+                              + "'32 bytes': the same keys cut or padded to 32 bytes, as in the reference figures "
+                              + "(docs/original-provisioner.md: XXH3 4.1 ns, slicing-by-8 12.5 ns).",
                           columns: ["hash", "ns/key, mixed lengths", "ns/key, 32 bytes"])
         let arena = KeyArena(keys)
         let fixed = KeyArena(keys.map { key in

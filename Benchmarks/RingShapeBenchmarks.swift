@@ -125,7 +125,7 @@ enum RingShapeBenchmarks {
         reporter.emit(byServers)
 
         var anchor = Table(id: "balance-anchor", title: "The original's servers 10.0.0.1 ... 10.0.0.10",
-                           note: "Anchor (../shared/ring/README.md): stathat CRC-32 at 255 vnodes gives max/mean 1.55, CV 0.31; at 1000 vnodes max/mean 1.17.",
+                           note: "Reference (docs/original-provisioner.md): stathat CRC-32 at 255 vnodes gives max/mean 1.55, CV 0.31; at 1000 vnodes max/mean 1.17.",
                            columns: ["hash", "vnodes", "max/mean", "min/mean", "CV"])
         let tens = (1...10).map { Member("10.0.0.\($0)") }
         for hash in [RingHash.crc32, .xxh3] {

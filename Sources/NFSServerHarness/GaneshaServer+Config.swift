@@ -3,7 +3,9 @@ import Foundation
 import Glibc
 
 extension GaneshaServer {
-    /// The configuration file (nfs-userspace.md §2, "Config details that matter"):
+    /// The configuration file (the settings that matter for a user-space server on
+    /// loopback; ganesha's own reference: https://github.com/nfs-ganesha/nfs-ganesha,
+    /// `src/config_samples/config.txt`):
     /// - `Protocols = 3` only: the direct store speaks NFSv3;
     /// - `Mount_Path_Pseudo = true`, so that v3 MOUNT takes the pseudo path `/<name>`;
     /// - `Graceless = true`: no 90 s grace period after a (re)start;

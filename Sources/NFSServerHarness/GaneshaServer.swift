@@ -5,7 +5,8 @@ import Glibc
 import Synchronization
 
 /// An nfs-ganesha server on 127.0.0.1 with its own ports, exporting directories over NFSv3
-/// (../shared/docs/nfs-userspace.md §2).
+/// (https://github.com/nfs-ganesha/nfs-ganesha, Debian's `nfs-ganesha` and
+/// `nfs-ganesha-vfs`: a user-space server, for machines without kernel NFS).
 ///
 /// ```swift
 /// let server = try await GaneshaServer.start()

@@ -2,15 +2,15 @@
 import Glibc
 
 /// The smallest ONC RPC client that tells whether a freshly started server serves: the
-/// NULL procedure of a program (RFC 5531 §12: every program has procedure 0, which does
-/// nothing and proves the dispatcher runs), and MOUNT v3 `MNT` of an export (RFC 1813
-/// §5.2.1: the server found the export and made its root file handle).
+/// NULL procedure of a program (RFC 5531 section 12: every program has procedure 0,
+/// which does nothing and proves the dispatcher runs), and MOUNT v3 `MNT` of an export
+/// (RFC 1813 section 5.2.1: the server found the export and made its root file handle).
 ///
 /// It is what ``GaneshaServer`` waits for before a start returns, so the harness needs no
 /// NFS client library (the product's libnfs store is what is being tested; the harness
-/// must not depend on it). One TCP connection per call, record marking (RFC 5531 §11),
-/// AUTH_SYS credentials with the process's uid and gid, send and receive bounded by the
-/// timeout. Blocking: helper threads only.
+/// must not depend on it). One TCP connection per call, record marking (RFC 5531 section
+/// 11), AUTH_SYS credentials with the process's uid and gid, send and receive bounded by
+/// the timeout. Blocking: helper threads only.
 enum RPCProbe {
     static let nfsProgram: UInt32 = 100_003
     static let mountProgram: UInt32 = 100_005

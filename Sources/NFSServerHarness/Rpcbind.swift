@@ -14,7 +14,7 @@ enum Rpcbind {
 
     /// Starts rpcbind as a daemon unless something answers on port 111. It is a system
     /// service shared by every server and left running afterwards. (`-h 127.0.0.1`
-    /// aborts with a double free on Debian 12, nfs-userspace.md §2.)
+    /// aborts with a double free on Debian 12.)
     static func ensureRunning() throws(HelperError) {
         if LoopbackPort.isListening(111) { return }
         // Not Foundation's Process: it notices a child's exit through a descriptor the

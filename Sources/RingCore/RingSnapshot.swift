@@ -9,7 +9,8 @@
 ///   sits at CRC-32/IEEE of the label `"<i><name>"` (decimal i, then the name's UTF-8
 ///   bytes), i = 0 ..< weight × virtual nodes. Two labels on the same point: the member
 ///   later in the list owns it. That is the Go library stathat/consistent, which stores
-///   points in a map, last write wins (../shared/ring/README.md).
+///   points in a map, last write wins (docs/original-provisioner.md, "The placement
+///   rule").
 /// - ``RingHash/xxh3``: virtual node i of member `name` sits at XXH3-64 of the name's
 ///   UTF-8 bytes with seed i. Distinct (name, i) pairs are distinct inputs (the labels of
 ///   the CRC-32 scheme are ambiguous: `"1"+"10.0.0.1" == "11"+"0.0.0.1"`). Two members on

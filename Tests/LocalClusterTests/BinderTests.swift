@@ -1,9 +1,10 @@
-// §9 items 40-46: the PV binder and its story with an external provisioner.
+// Items 40-46 of "What LocalCluster reproduces" in docs/kubernetes-api-behaviour.md:
+// the PV binder and its story with an external provisioner.
 
 @testable import LocalCluster
 import Testing
 
-@Suite("PV binder (§9 items 40-46)")
+@Suite("PV binder (items 40-46)")
 struct BinderTests {
     static let classes = "/apis/storage.k8s.io/v1/storageclasses"
 

@@ -1,9 +1,10 @@
-// §9 items 6-11: create semantics, names.
+// Items 6-11 of "What LocalCluster reproduces" in docs/kubernetes-api-behaviour.md:
+// create semantics, names.
 
 @testable import LocalCluster
 import Testing
 
-@Suite("Create (§9 items 6-11)")
+@Suite("Create (items 6-11)")
 struct CreateTests {
     @Test func item06_createIs201AndOtherVerbs200() async throws {
         try await Fixtures.withCluster { _, client in

@@ -1,9 +1,10 @@
-// §9 items 19-24: finalizer-driven deletion, DELETE responses, options, protection.
+// Items 19-24 of "What LocalCluster reproduces" in docs/kubernetes-api-behaviour.md:
+// finalizer-driven deletion, DELETE responses, options, protection.
 
 import LocalCluster
 import Testing
 
-@Suite("Delete (§9 items 19-24)")
+@Suite("Delete (items 19-24)")
 struct DeleteTests {
     @Test func item19_deleteWithFinalizersMarksTheObjectAndEmitsModified() async throws {
         try await Fixtures.withCluster { _, client in

@@ -1,10 +1,11 @@
-// §9 item 37: every injected fault is delivered as specified and counted; the request log.
+// Item 37 of "What LocalCluster reproduces" in docs/kubernetes-api-behaviour.md:
+// every injected fault is delivered as specified and counted; the request log.
 
 import AsyncHTTPClient
 import LocalCluster
 import Testing
 
-@Suite("Fault injection (§9 item 37)")
+@Suite("Fault injection (item 37)")
 struct FaultInjectionTests {
     @Test func item37_conflictOnChosenWritesThenNormalService() async throws {
         try await Fixtures.withCluster { cluster, client in

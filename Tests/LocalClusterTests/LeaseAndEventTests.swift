@@ -1,9 +1,10 @@
-// §9 items 38-39: Lease validation and MicroTime; core/v1 and events.k8s.io/v1 Events.
+// Items 38-39 of "What LocalCluster reproduces" in docs/kubernetes-api-behaviour.md:
+// Lease validation and MicroTime; core/v1 and events.k8s.io/v1 Events.
 
 import LocalCluster
 import Testing
 
-@Suite("Leases and Events (§9 items 38-39)")
+@Suite("Leases and Events (items 38-39)")
 struct LeaseAndEventTests {
     @Test func item38_leaseTimesAreMicroTimeAndEmptyHolderIsKept() async throws {
         try await Fixtures.withCluster { _, client in

@@ -1,9 +1,10 @@
-// §9 item 36: limit/continue with a constant list revision, opaque tokens, short pages, 410.
+// Item 36 of "What LocalCluster reproduces" in docs/kubernetes-api-behaviour.md:
+// limit/continue with a constant list revision, opaque tokens, short pages, 410.
 
 import LocalCluster
 import Testing
 
-@Suite("Pagination (§9 item 36)")
+@Suite("Pagination (item 36)")
 struct PaginationTests {
     @Test func item36_pagesShareOneRevisionAndSeeTheSnapshot() async throws {
         try await Fixtures.withCluster { _, client in

@@ -1,9 +1,10 @@
-// §9 items 25-26: JSON merge patch, JSON patch, unsupported patch types, dryRun.
+// Items 25-26 of "What LocalCluster reproduces" in docs/kubernetes-api-behaviour.md:
+// JSON merge patch, JSON patch, unsupported patch types, dryRun.
 
 import LocalCluster
 import Testing
 
-@Suite("Patch and dryRun (§9 items 25-26)")
+@Suite("Patch and dryRun (items 25-26)")
 struct PatchTests {
     @Test func item25_mergePatchReplacesListsAndDeletesWithNull() async throws {
         try await Fixtures.withCluster { _, client in

@@ -1,9 +1,10 @@
-// §9 items 1-2: paths, groups, discovery, 404s.
+// Items 1-2 of "What LocalCluster reproduces" in docs/kubernetes-api-behaviour.md:
+// paths, groups, discovery, 404s.
 
 import LocalCluster
 import Testing
 
-@Suite("Paths and discovery (§9 items 1-2)")
+@Suite("Paths and discovery (items 1-2)")
 struct PathsTests {
     @Test func item01_servesJSONOnEveryGroupPathAndVersion() async throws {
         try await Fixtures.withCluster { _, client in

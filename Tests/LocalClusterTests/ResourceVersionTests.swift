@@ -1,9 +1,10 @@
-// §9 items 3-5: one global integer revision, list RV, no-op writes.
+// Items 3-5 of "What LocalCluster reproduces" in docs/kubernetes-api-behaviour.md:
+// one global integer revision, list RV, no-op writes.
 
 import LocalCluster
 import Testing
 
-@Suite("Resource versions (§9 items 3-5)")
+@Suite("Resource versions (items 3-5)")
 struct ResourceVersionTests {
     @Test func item03_everyWriteGetsTheNextGlobalRevision() async throws {
         try await Fixtures.withCluster { _, client in

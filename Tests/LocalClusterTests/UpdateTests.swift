@@ -1,9 +1,10 @@
-// §9 items 12-18: optimistic concurrency, 404s, status/spec separation, defaults, immutability.
+// Items 12-18 of "What LocalCluster reproduces" in docs/kubernetes-api-behaviour.md:
+// optimistic concurrency, 404s, status/spec separation, defaults, immutability.
 
 import LocalCluster
 import Testing
 
-@Suite("Update (§9 items 12-18)")
+@Suite("Update (items 12-18)")
 struct UpdateTests {
     @Test func item12_stalePutIs409ConflictWithTheExactMessage() async throws {
         try await Fixtures.withCluster { _, client in

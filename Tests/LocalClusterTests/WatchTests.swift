@@ -1,10 +1,11 @@
-// §9 items 27-35: watch framing, start points, DELETED, expiry, too-new RVs, timeouts,
+// Items 27-35 of "What LocalCluster reproduces" in docs/kubernetes-api-behaviour.md:
+// watch framing, start points, DELETED, expiry, too-new RVs, timeouts,
 // bookmarks, watch-list and ListOptions validation.
 
 @testable import LocalCluster
 import Testing
 
-@Suite("Watch (§9 items 27-35)")
+@Suite("Watch (items 27-35)")
 struct WatchTests {
     @Test func item27_watchIsChunkedJSONWithOneObjectPerLine() async throws {
         try await Fixtures.withCluster { cluster, client in

@@ -5,8 +5,9 @@ import NFSServerHarness
 
 /// `bindfs -f source mountPoint`: a FUSE filesystem mirroring `source`. Stopping the
 /// bindfs process (``suspend()``) makes every call on the mount block in the kernel, exactly
-/// like a hard NFS mount whose server died (nfs-userspace.md §4, "FUSE hang"). The mount
-/// point is a separate device, so ``MountedVolumeStore``'s mount-point check accepts it.
+/// like a hard NFS mount whose server died (a FUSE request waits for an answer the stopped
+/// process never gives). The mount point is a separate device, so
+/// ``MountedVolumeStore``'s mount-point check accepts it.
 ///
 /// A blocked call comes back after ``resume()`` (SIGCONT), after ``abortConnection()``
 /// (fusectl abort: "Software caused connection abort"), or when bindfs dies. ``unmount()``

@@ -1,5 +1,5 @@
 // JSON builders for client and watcher tests: objects, lists, watch event lines and
-// Status bodies as the API server writes them (kubernetes-api.md §2-§4).
+// Status bodies as the API server writes them (docs/kubernetes-api-behaviour.md).
 public import Engine
 public import KubeRuntime
 public import VolumeStorage

@@ -4,7 +4,8 @@ public import VolumeStorage
 
 /// The delete policy, decided once at provisioning from the StorageClass parameters and
 /// recorded on the PV, so that editing or deleting the class later changes nothing
-/// (anchors.md §4 bug 14: the Go original re-read the class at delete time).
+/// (the Go original re-read the class at delete time: bug 14 in
+/// docs/original-provisioner.md).
 public enum DeletePolicy: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// Remove the directory and everything in it.
     case delete

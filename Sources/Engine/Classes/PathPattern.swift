@@ -26,7 +26,9 @@ import VolumeStorage
 /// annotations, values containing `/`, NUL or control characters, and rendered segments
 /// that are empty, `.`, `..`, start with `.` (reserved for the provisioner's own names,
 /// ``ReservedNames``), are over 255 bytes, or a path over 4096 bytes. nfs-subdir renders
-/// these unchecked (anchors.md §4: an annotation `.` made it delete the whole share).
+/// these unchecked: an annotation `.` renders the export root, and with `onDelete: delete`
+/// deleting that claim removes the whole share (docs/original-provisioner.md, "Lessons
+/// from the other NFS provisioners").
 ///
 /// ```swift
 /// let pattern = try PathPattern("${.PVC.namespace}/${.PVC.labels.app}-${.PVC.name}")

@@ -33,7 +33,8 @@ public enum Annotations {
 
 /// What a provisioned PV records about its volume: everything deletion needs, so deletion
 /// never recomputes the ring and never re-reads a StorageClass that may have changed or
-/// gone (the original re-read the class at delete time: anchors.md §4 bug 14).
+/// gone (the original re-read the class at delete time: bug 14 in
+/// docs/original-provisioner.md).
 public struct VolumeRecord: Sendable, Hashable {
     public var member: String
     public var directory: RelativePath

@@ -1,6 +1,7 @@
 /// Which claims this provisioner provisions, and which of them it can: the external
 /// provisioner protocol (sig-storage-lib-external-provisioner `shouldProvision`,
-/// controller.go; kubernetes-api.md §6.2), plus this provisioner's refusals.
+/// controller.go; docs/kubernetes-api-behaviour.md, "The PV controller and the
+/// external-provisioner contract"), plus this provisioner's refusals.
 public import KubeRuntime
 import VolumeStorage
 public enum ClaimRules {

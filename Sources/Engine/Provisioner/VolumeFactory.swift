@@ -1,11 +1,12 @@
 /// Builds the PersistentVolume for a provisioned directory (sig-storage-lib
-/// `provisionClaimOperation` + the provisioner's own fields; kubernetes-api.md §6.2).
+/// `provisionClaimOperation` + the provisioner's own fields; "What the PV looks like" in
+/// docs/kubernetes-api-behaviour.md).
 public import KubeRuntime
 public import VolumeStorage
 public enum VolumeFactory {
     /// - Parameters:
     ///   - member: the chosen member; its **address** goes into `spec.nfs.server` (the
-    ///     original wrote the export path there: anchors.md §4 bug 1).
+    ///     original wrote the export path there: bug 1 in docs/original-provisioner.md).
     ///   - directory: the volume's directory relative to the member's export.
     public static func volume(
         for claim: PersistentVolumeClaim, className: String, storageClass: StorageClass, provisionerName: String,

@@ -7,7 +7,8 @@ import Foundation
 /// Time: expiry is judged only by the *local* time at which this process last saw the
 /// record change (`observedTime`), never by comparing the record's timestamps with the
 /// local wall clock, so clock offsets between nodes do not matter (client-go's design;
-/// kubernetes-api.md §5.4). Wall-clock dates are written into the record for humans.
+/// docs/kubernetes-api-behaviour.md, "Leader election on a Lease"). Wall-clock dates are
+/// written into the record for humans.
 struct LeaderElectionStateMachine<Instant: InstantProtocol> where Instant.Duration == Duration {
     let identity: String
     let leaseDuration: Duration

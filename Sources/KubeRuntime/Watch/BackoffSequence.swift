@@ -1,7 +1,6 @@
-// Backoff as a separate stage of the watch pipeline (STYLE.md "Watch pipeline";
-// kube-rs `StreamBackoff`): after an error element the next pull waits for the backoff
-// delay; any successful element resets the backoff. The watcher itself stays free of
-// timing policy.
+// Backoff as a separate stage of the watch pipeline (like kube-rs `StreamBackoff`): after
+// an error element the next pull waits for the backoff delay; any successful element
+// resets the backoff. The watcher itself stays free of timing policy.
 
 /// Wraps a sequence of ``WatcherEvent``s, sleeping after each error element.
 public struct BackoffSequence<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable

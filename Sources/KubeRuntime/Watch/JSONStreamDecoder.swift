@@ -1,5 +1,5 @@
-// Splits a byte stream into complete JSON values, wherever the chunks split them (§10 item
-// 15). The API server writes one JSON object per event followed by "\n" (apimachinery
+// Splits a byte stream into complete JSON values, wherever the chunks split them. The API
+// server writes one JSON object per event followed by "\n" (apimachinery
 // runtime/serializer/json/json.go:227-259), but HTTP chunks need not align with events:
 // one event may span many chunks and one chunk may hold many events. Like client-go's
 // framer (apimachinery util/framer/framer.go:117-127) this does not rely on newlines at

@@ -1,7 +1,7 @@
-// The reflector cache (§10 item 20): objects keyed by namespace/name, fed by watcher
-// elements. A relist replaces the contents wholesale and reports the objects that vanished
-// as deletions (client-go DeltaFIFO `Replace`); readers take snapshots; consumers learn
-// which keys changed through coalescing change streams (`StoreChanges`).
+// The reflector cache: objects keyed by namespace/name, fed by watcher elements. A relist
+// replaces the contents wholesale and reports the objects that vanished as deletions
+// (client-go DeltaFIFO `Replace`); readers take snapshots; consumers learn which keys
+// changed through coalescing change streams (`StoreChanges`).
 import Synchronization
 
 /// What one ``Store/apply(_:)`` changed.

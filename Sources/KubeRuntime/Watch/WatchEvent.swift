@@ -9,10 +9,10 @@ public enum WatchEvent<Object: KubeResource>: Sendable {
     case modified(Object)
     /// Carries the last state, with the resourceVersion of the deletion.
     case deleted(Object)
-    /// A progress marker: only `resourceVersion` is meaningful (§2.4).
+    /// A progress marker: only `resourceVersion` is meaningful.
     /// `initialEventsEnd` is the watch-list end marker (`k8s.io/initial-events-end`).
     case bookmark(resourceVersion: String, initialEventsEnd: Bool)
-    /// An error reported inside the stream, e.g. 410 Expired (§2.3); the stream ends after it.
+    /// An error reported inside the stream, e.g. 410 Expired; the stream ends after it.
     case error(Status)
 
     /// The resourceVersion this event moves the watch to, if any.

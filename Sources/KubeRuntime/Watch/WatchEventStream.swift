@@ -4,9 +4,9 @@
 /// Options of a WATCH request.
 public struct WatchOptions: Sendable, Hashable {
     /// Where to start: a resourceVersion from a list, an event or a bookmark. Unset or
-    /// `"0"` start with synthetic ADDED events for every existing object (§2.3).
+    /// `"0"` start with synthetic ADDED events for every existing object.
     public var resourceVersion: String?
-    /// The server ends the watch cleanly after this many seconds (§10 item 14: finite).
+    /// The server ends the watch cleanly after this many seconds (keep watches finite).
     public var timeoutSeconds: Int?
     /// Ask for BOOKMARK events (client-go always does, reflector.go:597).
     public var allowWatchBookmarks: Bool

@@ -12,7 +12,7 @@ public struct WatcherConfiguration: Sendable, Hashable {
     public var pageSize: Int?
     /// Range of the random `timeoutSeconds` of each watch. Default 300...600 s, as
     /// client-go's reflector (reflector.go:54-58, 588-593): finite so connections are
-    /// recycled, random so many watchers do not reconnect at once (§10 item 14).
+    /// recycled, random so many watchers do not reconnect at once.
     public var watchTimeoutSeconds: ClosedRange<Int>
     /// A watch ending sooner than this without any event counts as a failure and is
     /// backed off (client-go "very short watch", reflector.go:1092-1095). Default 1 s.
@@ -41,8 +41,8 @@ public struct WatcherConfiguration: Sendable, Hashable {
 /// relisting after 410s, with every failure as an `.error` element.
 ///
 /// It lists, then watches (LIST+WATCH, what client-go did before 1.35). Watch-list
-/// (`sendInitialEvents`) is not used, so §10 item 19 does not arise; every server supports
-/// this path.
+/// (`sendInitialEvents`) is not used, so there is no end-of-initial-events bookmark to wait
+/// for and no fallback when a server rejects it; every server supports this path.
 ///
 /// A raw watcher retries at once after a failure; apply ``backoff(_:)`` (or use a
 /// ``Reflector``) so failures are spaced out. The sequence ends only when the consuming task

@@ -1,15 +1,14 @@
-// The watcher's logic as a value-type state machine (STYLE.md "Concurrency"): inputs in,
-// actions and output elements out, no I/O. `Watcher` drives it; every `event x state` pair
-// is a unit test.
+// The watcher's logic as a value-type state machine: inputs in, actions and output
+// elements out, no I/O. `Watcher` drives it; every `event x state` pair is a unit test.
 //
 //   empty(point) --nextAction--> listing(point) --listSucceeded--> listed(rv)
 //   listed(rv) --nextAction--> startingWatch(rv) --watchStarted--> watching(rv, ...)
 //   watching: events advance rv (bookmarks too); clean end or stream failure -> listed(rv)
-//   (resume without relisting, §10 item 17); 410 (HTTP at watch start or ERROR event in
-//   the stream) -> empty(.notOlderThan(rv)) (relist, §10 item 16); a relist at that rv
-//   failing with 410 or "too large" -> empty(.latest) (client-go reflector.go:645-651,
-//   718-729, 1111-1131).
-// Resource versions are only stored and passed back, never compared or parsed (§10 item 1).
+//   (resume without relisting); 410 (HTTP at watch start or ERROR event in the stream)
+//   -> empty(.notOlderThan(rv)) (relist); a relist at that rv failing with 410 or "too
+//   large" -> empty(.latest) (client-go reflector.go:645-651, 718-729, 1111-1131).
+// Resource versions are only stored and passed back, never ordered or parsed (they are
+// opaque).
 
 /// What a watcher yields (kube-rs `watcher::Event`): errors are elements, never the end.
 public enum WatcherEvent<Object: KubeResource>: Sendable {
@@ -29,7 +28,7 @@ public enum WatcherEvent<Object: KubeResource>: Sendable {
     }
 }
 
-/// Where a (re)list reads from (kubernetes-api.md §2.2).
+/// Where a (re)list reads from (docs/kubernetes-api-behaviour.md, "Lists and pagination").
 enum ListPoint: Sendable, Hashable {
     /// `resourceVersion=0`: any recent state, may come from the watch cache (the initial
     /// list, client-go reflector.go:1126-1130).
@@ -55,7 +54,7 @@ struct WatcherStateMachine<Object: KubeResource>: Sendable {
         var startedAt: Duration
         var events: Int
         /// Watching from ""/"0": synthetic ADDEDs come in no RV order, so the RV is not
-        /// advanced until a non-ADDED event (§10 item 18, reflector.go:620-636).
+        /// advanced until a non-ADDED event (client-go reflector.go:620-636).
         var inInitialBurst: Bool
     }
 

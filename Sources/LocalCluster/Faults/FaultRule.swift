@@ -1,4 +1,5 @@
-// Fault injection rules (kubernetes-api.md §9 item 37): which requests, how often, what fault.
+// Fault injection rules: which requests, how often, what fault (item 37 of "What
+// LocalCluster reproduces" in docs/kubernetes-api-behaviour.md).
 
 /// The kind of API request, as the apiserver's request info names verbs.
 public enum RequestVerb: String, Sendable, Hashable, CaseIterable {

@@ -121,7 +121,8 @@ extension DirectNFSVolumeStore {
 
     /// MKDIR, then SETATTR to exactly `mode` (the server may filter MKDIR's mode, like a
     /// umask). EEXIST on a directory is `.alreadyExisted` and leaves its mode alone: a
-    /// timed-out MKDIR may have been applied after all (nfs-userspace.md §4).
+    /// timed-out MKDIR may have been applied after all (the server can carry out a call
+    /// whose reply came too late, so the retry finds the directory).
     private func createDirectory(
         _ connection: NFSConnection, _ name: NFSName, in directory: NFSFileHandle, mode: FileMode,
         _ path: RelativePath, _ operation: StorageOperation

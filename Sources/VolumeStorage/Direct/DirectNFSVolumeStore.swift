@@ -3,7 +3,8 @@ import Glibc
 
 /// A ``VolumeStore`` that talks NFSv3 to the server itself (libnfs), so that a member needs
 /// no mount in the provisioner's pod and every call has a timeout: a dead server costs a
-/// call one timeout, never a hung thread (the anchors' most reported bug, anchors.md §3).
+/// call one timeout, never a hung thread (hung mounts are among the problems users of NFS
+/// provisioners report most; see docs/original-provisioner.md).
 ///
 /// **Path safety by construction**, like ``MountedVolumeStore``'s `openat` walk: every
 /// operation starts from the export's root file handle and walks the ``RelativePath`` one
@@ -16,7 +17,8 @@ import Glibc
 ///
 /// Limits, documented rather than hidden:
 /// - **NFSv3 only.** Debian's libnfs 4.0.0 fails NFSv4 writes of about 4 KB and more, and
-///   chmod on v4 directories (nfs-userspace.md §3); the raw procedures here are v3's.
+///   chmod on v4 directories (NFS4ERR_ISDIR; it works on files); the raw procedures here
+///   are v3's.
 /// - **Rename without replace is check-then-rename**: NFSv3 has no RENAME_NOREPLACE (the
 ///   Linux NFS client has none either, see `POSIX.renameNoReplace`). A destination created
 ///   by someone else between the check and the RENAME could be replaced; only the
@@ -35,9 +37,10 @@ public struct DirectNFSVolumeStore: VolumeStore {
     /// Where the export is and how long to wait for the server.
     public struct Configuration: Sendable, Hashable {
         /// Per-RPC timeout by default: 5 s. NFS calls take well under a millisecond on a
-        /// LAN (nfs-userspace.md §3); five seconds means the server is gone. Less than
-        /// ``MemberStorage``'s default operation timeout (10 s), so that a stopped server
-        /// usually surfaces as this store's own `timedOut` and the thread comes back.
+        /// LAN (0.1-0.6 ms for one call on loopback); five seconds means the server is
+        /// gone. Less than ``MemberStorage``'s default operation timeout (10 s), so that a
+        /// stopped server usually surfaces as this store's own `timedOut` and the thread
+        /// comes back.
         public static let defaultTimeout = Duration.seconds(5)
 
         /// The member (ring) name, used in errors.

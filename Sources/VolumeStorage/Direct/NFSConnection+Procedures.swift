@@ -1,4 +1,4 @@
-// The NFSv3 procedures the direct store needs (RFC 1813 §3.3), each on file handles.
+// The NFSv3 procedures the direct store needs (RFC 1813 section 3.3), each on file handles.
 import CNFS
 import Glibc
 

@@ -12,8 +12,9 @@ import Glibc
 ///
 /// A connection that saw a timeout or a transport failure is **broken** (``isBroken``) and
 /// is destroyed instead of being reused: a reply may still arrive for the abandoned call,
-/// and libnfs 4.0 does not recover every context after a server restart (nfs-userspace.md
-/// §4). The next call mounts again, which costs a few milliseconds.
+/// and libnfs 4.0 does not recover every context after a server restart (an NFSv4 context
+/// stays failed after the server is killed and restarted, even with autoreconnect). The
+/// next call mounts again, which costs a few milliseconds.
 final class NFSConnection: @unchecked Sendable {
     /// Where and how to connect.
     struct Endpoint: Sendable, Hashable {

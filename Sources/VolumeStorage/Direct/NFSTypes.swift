@@ -1,9 +1,9 @@
 // Values of the NFSv3 client layer: file handles, names, attributes and call failures.
 import CNFS
 
-/// An NFSv3 file handle (RFC 1813 §2.5: opaque, at most 64 bytes). It names one object on
-/// the server whatever its path, so acting on a handle never resolves a name, let alone a
-/// symbolic link.
+/// An NFSv3 file handle (RFC 1813 section 2.5: opaque, at most 64 bytes). It names one
+/// object on the server whatever its path, so acting on a handle never resolves a name,
+/// let alone a symbolic link.
 struct NFSFileHandle: Sendable, Hashable {
     var bytes: [UInt8]
 

@@ -4,7 +4,7 @@ import Foundation
 /// A small pool of dedicated threads for one member's blocking calls.
 ///
 /// A hard NFS mount hangs every call while its server is down, and the Go original let
-/// such calls take all its workers (anchors.md §4 bug 12). Here:
+/// such calls take all its workers (bug 12 in docs/original-provisioner.md). Here:
 /// - calls run on this pool's own threads, never on the Swift cooperative pool;
 /// - the awaiting task gets ``StorageError/timedOut(member:operation:path:after:)`` after
 ///   its deadline, while the stuck thread keeps waiting; that thread is counted as

@@ -11,8 +11,9 @@ import Glibc
 /// ever resolved by the kernel, so a symlink planted in a volume cannot redirect anything.
 ///
 /// Each operation first checks the export (``Configuration/requireMountPoint``): the Go
-/// original's bug 6 (anchors.md §4) was to `MkdirAll` into the container's own filesystem
-/// when the export was not mounted, so that provisioning "succeeded" with no data on NFS.
+/// original's bug 6 (docs/original-provisioner.md) was to `MkdirAll` into the container's
+/// own filesystem when the export was not mounted, so that provisioning "succeeded" with
+/// no data on NFS.
 public struct MountedVolumeStore: VolumeStore {
     /// Where the export is and how strictly to check it.
     public struct Configuration: Sendable, Hashable {

@@ -4,8 +4,8 @@ import VolumeStorage
 import TestSupport
 import Testing
 
-/// §10 items 7 and 12: on 409 re-GET, re-apply, retry (bounded); conditional merge patches
-/// that never mention fields the models do not know.
+/// On 409 re-GET, re-apply, retry (bounded); conditional merge patches that never mention
+/// fields the models do not know.
 @Suite struct ClientConflictTests {
     let transport = FakeKubeTransport()
     let clock = KubeManualClock()

@@ -3,7 +3,7 @@ import KubeRuntime
 import VolumeStorage
 import Testing
 
-/// §10 item 30: DNS-1123 names are validated before sending.
+/// DNS-1123 names are validated before sending.
 @Suite struct ClientNameValidationTests {
     @Test(arguments: ["a", "pvc-0f3c9a3e-1b2c-4d5e-8f90-123456789abc", "a.b-c.d", String(repeating: "a", count: 253)])
     func subdomain_accepts(_ name: String) {

@@ -4,7 +4,7 @@ import VolumeStorage
 import TestSupport
 import Testing
 
-/// §10 item 13: limit/continue pages, the list RV, restart on an expired continue token.
+/// limit/continue pages, the list RV, restart on an expired continue token.
 @Suite struct ClientPaginationTests {
     let transport = FakeKubeTransport()
     var client: KubeClient { KubeFixtures.client(transport: transport) }

@@ -4,7 +4,7 @@ import VolumeStorage
 import TestSupport
 import Testing
 
-/// §10 item 4: a client-side token bucket, QPS 5 / burst 10 by default.
+/// A client-side token bucket, QPS 5 / burst 10 by default (client-go's defaults).
 @Suite struct ClientRateLimitTests {
     @Test func defaults_areQPS5Burst10() {
         #expect(RateLimit.default == RateLimit(qps: 5, burst: 10))

@@ -4,8 +4,8 @@ import VolumeStorage
 import TestSupport
 import Testing
 
-/// §10 items 5-6: Status bodies and non-JSON bodies, Retry-After, backoff, bounded retries,
-/// and which verbs are retried on which failures.
+/// Status bodies and non-JSON bodies, Retry-After, backoff, bounded retries, and which
+/// verbs are retried on which failures.
 @Suite struct ClientRetryTests {
     let transport = FakeKubeTransport()
     let clock = KubeManualClock()

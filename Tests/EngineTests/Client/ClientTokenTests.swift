@@ -4,8 +4,8 @@ import VolumeStorage
 import TestSupport
 import Testing
 
-/// §10 item 3: the token file is re-read about once a minute and right after a 401; a
-/// failed re-read keeps the previous token.
+/// The token file is re-read about once a minute and right after a 401 (projected tokens
+/// rotate); a failed re-read keeps the previous token.
 @Suite struct ClientTokenTests {
     let transport = FakeKubeTransport()
     let clock = KubeManualClock()

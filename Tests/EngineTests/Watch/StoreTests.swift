@@ -6,8 +6,8 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// §10 item 20: the cache keyed by namespace/name, wholesale replace on relist with
-/// deletions for vanished objects, the synced signal, coalesced change notifications.
+/// The cache keyed by namespace/name, wholesale replace on relist with deletions for
+/// vanished objects, the synced signal, coalesced change notifications.
 @Suite struct StoreTests {
     static func claim(_ name: String, namespace: String = "ns", rv: String = "1") -> PersistentVolumeClaim {
         PersistentVolumeClaim(metadata: ObjectMeta(name: name, namespace: namespace, resourceVersion: rv))

@@ -4,7 +4,7 @@ import VolumeStorage
 import TestSupport
 import Testing
 
-/// §10 item 15: complete JSON values whatever the chunk boundaries.
+/// Complete JSON values whatever the chunk boundaries.
 @Suite struct WatchStreamDecoderTests {
     /// Events with braces and quotes inside strings, escapes, multi-byte UTF-8, nested
     /// arrays, and uneven whitespace between values.

@@ -214,7 +214,7 @@ import Testing
         #expect(machine.nextAction() == .startWatch(resourceVersion: "11"))
     }
 
-    // MARK: synthetic ADDED burst (§10 item 18)
+    // MARK: synthetic ADDED burst (no RV order, so the resume point waits)
 
     @Test func watchFromEmptyResourceVersion_doesNotAdvanceOnSyntheticAdded_untilANonAddedEvent() {
         var machine = Self.watching(rv: "")

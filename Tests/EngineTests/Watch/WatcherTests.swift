@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// The watcher driven against the scripted transport: list, watch, resume, relist, errors
-/// as elements (§10 items 13-18; issue 3 parts 2 and 5).
+/// as elements (issue 3 parts 2 and 5).
 @Suite struct WatcherTests {
     let transport = FakeKubeTransport()
     let clock = KubeManualClock()

@@ -1,4 +1,4 @@
-// In-cluster configuration (§10 item 2; client-go rest/config.go:546-578 `InClusterConfig`):
+// In-cluster configuration (client-go rest/config.go:546-578 `InClusterConfig`):
 // the server from KUBERNETES_SERVICE_HOST/_PORT (IPv6 bracketed), the service-account
 // token (re-read periodically, see `BearerTokenSource`), CA and namespace files.
 

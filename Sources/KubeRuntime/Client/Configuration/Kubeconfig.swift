@@ -1,4 +1,4 @@
-// kubeconfig files (§10 item 2; client-go tools/clientcmd/api/v1/types.go, loader.go).
+// kubeconfig files (client-go tools/clientcmd/api/v1/types.go, loader.go).
 //
 // Supported: `current-context` or an explicit context; cluster `server`,
 // `certificate-authority` (file) or `-data` (base64 PEM), `insecure-skip-tls-verify`,

@@ -1,8 +1,9 @@
 // Reading the small local files the client depends on: kubeconfig, certificates, the
 // service-account token, CA and namespace files. They live on local disk or a memory-backed
 // projected volume and are a few KiB, so a bounded synchronous read is acceptable even on
-// the cooperative pool (unlike NFS work, which never runs there; STYLE.md). The reason of
-// a failure is the OS's own (`strerror`), e.g. "no such file".
+// the cooperative pool (unlike NFS work, which never runs there: a dead server would hang
+// a cooperative thread). The reason of a failure is the OS's own (`strerror`), e.g. "no
+// such file".
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

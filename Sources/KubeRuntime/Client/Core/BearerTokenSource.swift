@@ -1,4 +1,4 @@
-// Bearer tokens, static or from a file that is re-read (§10 item 3).
+// Bearer tokens, static or from a file that is re-read (projected tokens rotate).
 //
 // client-go reads a token file through a cached token source that expires one minute after
 // each read (with 10 s leeway: about every 50 s), keeps the previous token when a re-read

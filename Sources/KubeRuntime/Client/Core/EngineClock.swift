@@ -1,6 +1,5 @@
 // The clock the client and the watch pipeline read and sleep on. Injected so that backoff,
-// rate-limit and token-refresh tests run in virtual time (STYLE.md "Inject the transport,
-// the clock and the filesystem").
+// rate-limit and token-refresh tests run in virtual time.
 
 /// A monotonic clock: `now` is the time since an arbitrary, fixed origin.
 ///

@@ -47,7 +47,7 @@ public struct JitteredBackoff: Sendable, Hashable {
     }
 }
 
-/// Bounds for the client's automatic request retries (§10 item 6).
+/// Bounds for the client's automatic request retries (429, 5xx, connection errors).
 public struct RetryPolicy: Sendable, Hashable {
     /// Total attempts including the first; 1 disables retries. Default 5.
     public var maxAttempts: Int

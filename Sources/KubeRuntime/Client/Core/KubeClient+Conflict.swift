@@ -1,7 +1,7 @@
-// Optimistic concurrency helpers (§10 items 7 and 12): on 409 Conflict re-GET, re-apply
-// the change, write again; bounded. client-go's retry.RetryOnConflict(DefaultRetry) makes 5
-// attempts 10 ms apart with 10 % jitter (util/retry/util.go:28-43); the same bounds apply
-// here.
+// Optimistic concurrency helpers (never a blind overwrite): on 409 Conflict re-GET,
+// re-apply the change, write again; bounded. client-go's
+// retry.RetryOnConflict(DefaultRetry) makes 5 attempts 10 ms apart with 10 % jitter
+// (util/retry/util.go:28-43); the same bounds apply here.
 
 extension KubeClient {
     /// Changes an object with a conditional JSON merge patch, retrying on conflict.

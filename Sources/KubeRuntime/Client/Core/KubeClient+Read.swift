@@ -1,4 +1,5 @@
-// Reads: get, one list page, and the whole list with pagination (§10 item 13).
+// Reads: get, one list page, and the whole list with pagination (restarted when a
+// continue token expires).
 
 /// Options of a LIST request (apimachinery ListOptions, types.go:361-500).
 public struct ListOptions: Sendable, Hashable {
@@ -106,7 +107,8 @@ extension KubeClient {
     }
 }
 
-/// Builds and validates request paths (§10 item 30: names are checked before sending).
+/// Builds and validates request paths (names are checked before sending, see
+/// `NameValidation.swift`).
 enum Paths {
     static func collection(_ resource: ResourceDescriptor, namespace: String?) throws(KubeError) -> String {
         let namespace = namespace ?? ""

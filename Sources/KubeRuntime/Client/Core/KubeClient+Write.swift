@@ -1,10 +1,10 @@
 // Writes: create, update (PUT), the status subresource, JSON merge patch and delete
-// (§10 items 7-12).
+// (see docs/kubernetes-api-behaviour.md, "Writes").
 import Foundation
 
 /// A subresource addressed by a write.
 public enum Subresource: String, Sendable, Hashable {
-    /// `/status`: the only way status is written (§10 item 11).
+    /// `/status`: the only way status is written (main-resource writes ignore it).
     case status
 }
 
@@ -16,7 +16,7 @@ public enum DeleteResult<Object: KubeResource>: Sendable {
     /// The object still exists, terminating until its finalizers are removed.
     case pendingFinalizers(Object)
     /// It did not exist (404): reported distinctly so callers can treat it as done
-    /// (§10 item 9).
+    /// (the object is already gone).
     case notFound
 }
 
@@ -24,12 +24,12 @@ extension KubeClient {
     /// Creates `object` and returns it as stored.
     ///
     /// `metadata.resourceVersion`, `uid`, `creationTimestamp`, `deletionTimestamp` and
-    /// `deletionGracePeriodSeconds` are never sent (§10 item 10: the server rejects a
-    /// resourceVersion on create and sets the others). The name (or `generateName`
-    /// prefix) and namespace are validated first (§10 item 30).
+    /// `deletionGracePeriodSeconds` are never sent (the server rejects a resourceVersion
+    /// on create and sets the others). The name (or `generateName` prefix) and namespace
+    /// are validated first.
     ///
     /// - Throws: ``KubeError``; `isAlreadyExists` when the name is taken (a provisioner
-    ///   creating `pvc-<uid>` treats that as success, §10 item 8).
+    ///   creating `pvc-<uid>` treats that as success).
     public func create<T: KubeResource>(_ object: T) async throws -> T {
         var object = object
         object.metadata.resourceVersion = ""
@@ -56,7 +56,7 @@ extension KubeClient {
     }
 
     /// Creates `object`, or returns the stored object of that name if it already exists
-    /// (§10 item 8: a provisioner re-creating its deterministic `pvc-<uid>` PV after a lost
+    /// (a provisioner re-creating its deterministic `pvc-<uid>` PV after a lost
     /// response or a restart must treat 409 AlreadyExists as success).
     ///
     /// The caller must check that an existing object is the one it meant (for a PV, that
@@ -77,16 +77,16 @@ extension KubeClient {
 
     /// Replaces `object` (PUT) if its `metadata.resourceVersion` is still current.
     ///
-    /// An RV-less PUT would overwrite blindly (§10 item 7), so it is refused here. Fields
-    /// the model does not know are dropped by a PUT: see the type documentation.
+    /// An RV-less PUT would overwrite concurrent changes blindly, so it is refused here.
+    /// Fields the model does not know are dropped by a PUT: see the type documentation.
     ///
     /// - Throws: ``KubeError``; `isConflict` when the object changed since it was read.
     public func update<T: KubeResource>(_ object: T) async throws -> T {
         try await put(object, subresource: nil)
     }
 
-    /// Replaces the status of `object` through `/status` (§10 item 11); the server ignores
-    /// spec changes there. Needs `metadata.resourceVersion` like ``update(_:)``.
+    /// Replaces the status of `object` through `/status`; the server ignores spec changes
+    /// there. Needs `metadata.resourceVersion` like ``update(_:)``.
     public func updateStatus<T: KubeResource>(_ object: T) async throws -> T {
         try await put(object, subresource: .status)
     }
@@ -96,7 +96,7 @@ extension KubeClient {
     /// - Parameters:
     ///   - patch: the patch; `null` members delete, lists are replaced whole.
     ///   - resourceVersion: if given, it is written into `metadata.resourceVersion` of the
-    ///     patch, making it conditional: 409 Conflict if the object changed (§10 item 12).
+    ///     patch, making it conditional: 409 Conflict if the object changed.
     ///   - subresource: `.status` to patch the status.
     public func mergePatch<T: KubeResource>(_ type: T.Type, name: String, namespace: String? = nil, patch: JSONValue,
                                             resourceVersion: String? = nil, subresource: Subresource? = nil) async throws -> T {

@@ -81,8 +81,8 @@ public final class KubeClient: Sendable {
                 failure = .transport(.connectionLost(String(describing: error)), request: summary)
             }
             try Task.checkCancellation()
-            // §10 item 3: a 401 drops the cached token; the request is repeated once with a
-            // freshly read one (a 401 means the server did not act).
+            // A 401 drops the cached token (it may have been rotated); the request is
+            // repeated once with a freshly read one (a 401 means the server did not act).
             if failure.isUnauthorized, !retriedUnauthorized, tokenSource?.invalidate() == true {
                 retriedUnauthorized = true
                 logger.info("unauthorized; re-reading the token file and retrying once",
@@ -143,7 +143,7 @@ public final class KubeClient: Sendable {
     }
 
     /// Turns an error response into a `KubeError`, keeping a Status intact or the raw text
-    /// of any other body (§10 item 5).
+    /// of any other body (some filters answer in plain text).
     private func errorFromResponse(_ response: TransportResponse, request: RequestSummary) async -> KubeError {
         let retryAfter = parseRetryAfter(response.header("Retry-After"))
         let bytes: [UInt8]

@@ -1,6 +1,7 @@
-// The one place that decides whether a failed request is retried (§10 items 5-6).
+// The one place that decides whether a failed request is retried.
 //
-// Rule (kubernetes-api.md §4.2-4.3, api-conventions "retry guidance"):
+// Rule (api-conventions "retry guidance" and client-go's defaults, summarised in
+// docs/kubernetes-api-behaviour.md, "Errors, retries and rate limits"):
 // - Reads (GET of an object, LIST, the start of a WATCH) are always safe to repeat: they are
 //   retried on 429, 500, 502, 503, 504 and on every transport failure except TLS errors
 //   (a configuration problem retrying cannot fix) and oversized bodies.
@@ -14,8 +15,8 @@
 //   been applied. Callers make writes safe to repeat at their level instead: PUT/PATCH carry
 //   a resourceVersion (a repeat after success is a 409 Conflict handled by
 //   `retryOnConflict`/`modify`), creates treat 409 AlreadyExists of their own deterministic
-//   name as success (§10 item 8), deletes carry uid preconditions and tolerate 404.
-// - 401 is handled by the client itself (token re-read and one immediate retry, §10 item 3).
+//   name as success, deletes carry uid preconditions and tolerate 404.
+// - 401 is handled by the client itself (token re-read and one immediate retry).
 // - Everything else (400, 403, 404, 409, 410, 422, ...) is terminal for the request.
 import Foundation
 

@@ -1,8 +1,8 @@
 // The one error type of the Kubernetes client and watch pipeline. It keeps the server's
 // Status intact (code, reason, message, details), survives non-JSON error bodies (the
-// plain-text 429 of the priority-and-fairness filter, kubernetes-api.md §4.1) and names
-// the request or resource it concerns. Whether an error is worth retrying is decided in one
-// place: `KubeError+Retry.swift`.
+// plain-text 429 of the priority-and-fairness filter, written before any API handler
+// runs) and names the request or resource it concerns. Whether an error is worth
+// retrying is decided in one place: `KubeError+Retry.swift`.
 
 /// `METHOD path` of a request, for error messages and logs.
 public struct RequestSummary: Sendable, Hashable, CustomStringConvertible {

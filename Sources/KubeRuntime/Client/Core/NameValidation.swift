@@ -1,4 +1,4 @@
-// DNS-1123 name rules (§10 item 30, kubernetes-api.md §8; apimachinery
+// DNS-1123 name rules (docs/kubernetes-api-behaviour.md, "Names"; apimachinery
 // util/validation/validation.go:155-205). The client checks every name and namespace it
 // puts into a path or sends on create, so a bad generated name fails here with a clear
 // message instead of as a 422 (or, with a `/` in it, as a request to the wrong URL).

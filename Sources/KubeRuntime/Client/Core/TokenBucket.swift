@@ -1,7 +1,7 @@
-// The client-side rate limiter (§10 item 4): a token bucket like client-go's
-// flowcontrol.NewTokenBucketRateLimiter, QPS 5 / burst 10 unless configured
-// (rest/config.go:47-50, 118-127). Every request attempt, retries and watch starts
-// included, takes one token.
+// The client-side rate limiter, so one process cannot flood the API server: a token
+// bucket like client-go's flowcontrol.NewTokenBucketRateLimiter, QPS 5 / burst 10 unless
+// configured (rest/config.go:47-50, 118-127). Every request attempt, retries and watch
+// starts included, takes one token.
 import Synchronization
 
 /// Rate-limit settings.

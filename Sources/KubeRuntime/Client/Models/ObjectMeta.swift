@@ -12,7 +12,7 @@ public struct ObjectMeta: Sendable, Hashable, Codable {
     public var generateName: String
     public var namespace: String
     public var uid: String
-    /// Opaque: compare only for equality, never order or parse (§10 item 1).
+    /// Opaque: compare only for equality, never order or parse (the API's contract).
     public var resourceVersion: String
     public var generation: Int64?
     public var creationTimestamp: KubeTime?
@@ -111,7 +111,7 @@ public struct OwnerReference: Sendable, Hashable, Codable {
 
 /// List metadata: the list's resourceVersion and the pagination token.
 public struct ListMeta: Sendable, Hashable, Codable {
-    /// The revision the list was read at (opaque; §10 item 1).
+    /// The revision the list was read at (opaque, like every resourceVersion).
     public var resourceVersion: String?
     /// Present when more pages follow (only its presence means "more", AM types.go:410-426).
     public var `continue`: String?
