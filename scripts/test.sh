@@ -9,3 +9,6 @@ swift test
 # deploy/: every kustomization renders and every manifest validates against the
 # Kubernetes schemas.
 ./scripts/validate-deploy.sh
+# deploy/components/monitoring: the alert rules and their unit tests (promtool), the
+# dashboard, and the built daemon's live /metrics against them.
+./scripts/validate-monitoring.sh

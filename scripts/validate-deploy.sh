@@ -3,7 +3,8 @@
 # the rendered objects and every manifest under deploy/examples:
 #
 #  1. schema: scripts/validate-objects.sh (kubernetes-validate, strict, against
-#     KUBE_VERSION, default 1.37);
+#     KUBE_VERSION, default 1.37; the Prometheus Operator's PrometheusRule and
+#     ServiceMonitor against the structure that script describes);
 #  2. consistency, the mistakes a schema cannot see (the original's deploy files had
 #     several): every namespaced object in the provisioner's namespace; bindings name
 #     accounts and roles that exist; the leader-election Role names the Lease the daemon
@@ -12,7 +13,9 @@
 #     mount path and every `nfs` volume belongs to one; a direct-only overlay mounts no
 #     NFS; the config file is a ConfigMap mounted as a directory (no subPath, so reloads
 #     reach the pod); Pod Security Admission's enforced level admits the pod; the
-#     container hardening; StorageClass parameters the daemon accepts.
+#     container hardening; StorageClass parameters the daemon accepts; with the
+#     monitoring component, the ServiceMonitor selects the metrics Service's port at
+#     /metrics, the alerts' `job` is that scrape's job, dashboards are JSON.
 #  3. if a built daemon is at hand (NCP_BIN, or .build/debug/nfs-cluster-provisioner),
 #     each overlay's config.yaml is parsed by it (`ring balance --config`).
 #
@@ -79,6 +82,7 @@ if [ "$status" -ge 2 ]; then exit "$status"; fi
 ncp_bin="${NCP_BIN:-$repo/.build/debug/nfs-cluster-provisioner}"
 [ -x "$ncp_bin" ] || ncp_bin=""
 REPO="$repo" python3 - "$work" "$ncp_bin" "${#rendered[@]}" "${rendered[@]}" "${examples[@]}" <<'PY' || status=1
+import json
 import os
 import posixpath
 import re
@@ -141,6 +145,49 @@ for rel, path in rendered:
         for s in b.get("subjects", []):
             if s.get("kind") == "ServiceAccount" and (s.get("namespace"), s["name"]) not in accounts:
                 fail(rel, f"{b['kind']}/{b['metadata']['name']} binds missing ServiceAccount {s.get('namespace')}/{s['name']}")
+
+    # Monitoring (components/monitoring): the ServiceMonitor scrapes a port of the metrics
+    # Service at /metrics, the `job` the alerts name is the job that scrape gets (the
+    # Service's name, or its jobLabel), and every Grafana dashboard ConfigMap holds JSON.
+    jobs = set()
+    for sm in by_kind.get("ServiceMonitor", []):
+        name, spec = sm["metadata"]["name"], sm.get("spec", {})
+        selector = spec.get("selector", {})
+        if selector.get("matchExpressions") or not selector.get("matchLabels"):
+            fail(rel, f"ServiceMonitor/{name}: only a non-empty matchLabels selector is checked here; use one")
+            continue
+        selected = [s for s in by_kind.get("Service", [])
+                    if all(s["metadata"].get("labels", {}).get(k) == v for k, v in selector["matchLabels"].items())]
+        if not selected:
+            fail(rel, f"ServiceMonitor/{name} selects no Service (matchLabels {selector['matchLabels']})")
+            continue
+        ports = {p.get("name") for s in selected for p in s["spec"].get("ports", [])}
+        for endpoint in spec.get("endpoints", []):
+            if endpoint.get("port") not in ports:
+                fail(rel, f"ServiceMonitor/{name}: endpoint port {endpoint.get('port')!r} is not a named port of "
+                          f"{', '.join(s['metadata']['name'] for s in selected)} ({', '.join(sorted(p for p in ports if p))})")
+            if endpoint.get("path", "/metrics") != "/metrics":
+                fail(rel, f"ServiceMonitor/{name}: the daemon serves its metrics at /metrics, not {endpoint.get('path')}")
+        job_label = spec.get("jobLabel")
+        jobs |= {(s["metadata"].get("labels", {}).get(job_label) if job_label else None) or s["metadata"]["name"] for s in selected}
+    for rule_object in by_kind.get("PrometheusRule", []):
+        for group in rule_object.get("spec", {}).get("groups", []):
+            for rule in group.get("rules", []):
+                for job in re.findall(r'\bjob\s*=\s*"([^"]*)"', str(rule.get("expr", ""))):
+                    if jobs and job not in jobs:
+                        fail(rel, f"PrometheusRule/{rule_object['metadata']['name']}: {rule.get('alert') or rule.get('record')} "
+                                  f"selects job {job!r}, but the ServiceMonitor's scrape job is {', '.join(sorted(jobs))}")
+    for cm in by_kind.get("ConfigMap", []):
+        if cm["metadata"].get("labels", {}).get("grafana_dashboard") is None:
+            continue
+        for key, text in (cm.get("data") or {}).items():
+            try:
+                dashboard = json.loads(text)
+            except json.JSONDecodeError as error:
+                fail(rel, f"ConfigMap/{cm['metadata']['name']}: {key} is not JSON: {error}")
+                continue
+            if not (isinstance(dashboard, dict) and dashboard.get("uid") and isinstance(dashboard.get("panels"), list)):
+                fail(rel, f"ConfigMap/{cm['metadata']['name']}: {key} is not a Grafana dashboard (uid and panels)")
 
     deployments = by_kind.get("Deployment", [])
     if len(deployments) != 1:
@@ -306,8 +353,13 @@ for rel, path in rendered:
         fail(rel, "no NFS export is mounted, so nothing needs root: run as the non-root user")
 
     kinds = sorted({m is None and 'direct' or 'mounted' for _, _, m in members})
+    alerts = [r for o in by_kind.get("PrometheusRule", []) for g in o.get("spec", {}).get("groups", [])
+              for r in g.get("rules", []) if "alert" in r]
+    dashboards = [o for o in by_kind.get("ConfigMap", []) if "grafana_dashboard" in o["metadata"].get("labels", {})]
+    monitoring = (f", scrape job {'+'.join(sorted(jobs))}, {len(alerts)} alerts, {len(dashboards)} dashboards"
+                  if jobs or alerts or dashboards else "")
     checked.append(f"{rel} (provisioner {provisioner}, {len(members)} members {'+'.join(kinds)}, "
-                   f"{len(nfs_volumes)} nfs volumes, lease {lease}, PSA {level}, uid {uid})")
+                   f"{len(nfs_volumes)} nfs volumes, lease {lease}, PSA {level}, uid {uid}{monitoring})")
 
 # One provisioner name everywhere, and the example classes use it.
 names = set(provisioner_names.values())

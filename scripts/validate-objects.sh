@@ -7,6 +7,15 @@
 # annotation keys (qualified names) and label values, and resource quantities
 # ("1Gi", not "1 GiB"). The e2e tests use it on the PersistentVolumes the daemon creates.
 #
+# Custom resources have no schema in kubernetes-validate. The kinds deploy/ ships
+# (monitoring.coreos.com/v1 PrometheusRule and ServiceMonitor, from the Prometheus
+# Operator) are checked against a structural description written here from the
+# Operator's API reference (https://prometheus-operator.dev/docs/api-reference/api/):
+# unknown fields, wrong types, missing required fields and malformed durations are
+# errors, the metadata is checked as ObjectMeta; fields this project has no use for
+# (authentication, TLS) are accepted as objects without a closer look. Any other
+# custom resource fails as before ("no schema").
+#
 # Usage: scripts/validate-objects.sh [-q] FILE...
 #   FILE   JSON or YAML: one object, several YAML documents, a JSON array, JSON lines, or
 #          a List (kubectl's `List`, or an API list such as PersistentVolumeList whose
@@ -113,6 +122,120 @@ def quantity_problems(node, path):
     return problems
 
 
+# --- Custom resources the Kubernetes schema does not know ------------------------------
+# A description language small enough to read: a type is a Python type, a tuple of
+# allowed types, a set of allowed strings, ("list", T), ("map", T) (string keys), or a
+# dict of field -> T whose required fields are marked with a leading "!". ANY_OBJECT is a
+# mapping taken as it is.
+ANY_OBJECT = "any-object"
+# Prometheus durations as the Operator's CRDs define them (e.g. 30s, 1m30s, 1h).
+DURATION = re.compile(r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$")
+DURATION_T = "duration"
+
+LABEL_SELECTOR = {
+    "matchLabels": ("map", str),
+    "matchExpressions": ("list", {"!key": str, "!operator": {"In", "NotIn", "Exists", "DoesNotExist"}, "values": ("list", str)}),
+}
+RELABEL_ACTIONS = {"replace", "Replace", "keep", "Keep", "drop", "Drop", "hashmod", "HashMod", "labelmap", "LabelMap",
+                   "labeldrop", "LabelDrop", "labelkeep", "LabelKeep", "lowercase", "Lowercase", "uppercase",
+                   "Uppercase", "keepequal", "KeepEqual", "dropequal", "DropEqual"}
+RELABEL = {"sourceLabels": ("list", str), "separator": str, "targetLabel": str, "regex": str, "modulus": int,
+           "replacement": str, "action": RELABEL_ACTIONS}
+RULE = {"alert": str, "record": str, "!expr": (str, int), "for": DURATION_T, "keep_firing_for": DURATION_T,
+        "labels": ("map", str), "annotations": ("map", str)}
+CUSTOM_KINDS = {
+    ("monitoring.coreos.com/v1", "PrometheusRule"): {
+        "!spec": {"groups": ("list", {"!name": str, "interval": DURATION_T, "query_offset": DURATION_T, "limit": int,
+                                       "partial_response_strategy": str, "labels": ("map", str),
+                                       "!rules": ("list", RULE)})},
+    },
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): {
+        "!spec": {
+            "!selector": LABEL_SELECTOR,
+            "!endpoints": ("list", {
+                "port": str, "targetPort": (int, str), "path": str, "scheme": {"http", "https", "HTTP", "HTTPS"},
+                "params": ("map", ("list", str)), "interval": DURATION_T, "scrapeTimeout": DURATION_T,
+                "honorLabels": bool, "honorTimestamps": bool, "trackTimestampsStaleness": bool,
+                "followRedirects": bool, "enableHttp2": bool, "filterRunning": bool, "proxyUrl": str, "noProxy": str,
+                "relabelings": ("list", RELABEL), "metricRelabelings": ("list", RELABEL),
+                "tlsConfig": ANY_OBJECT, "authorization": ANY_OBJECT, "basicAuth": ANY_OBJECT, "oauth2": ANY_OBJECT,
+                "bearerTokenSecret": ANY_OBJECT,
+            }),
+            "namespaceSelector": {"any": bool, "matchNames": ("list", str)},
+            "jobLabel": str, "targetLabels": ("list", str), "podTargetLabels": ("list", str),
+            "sampleLimit": int, "targetLimit": int, "labelLimit": int, "labelNameLengthLimit": int,
+            "labelValueLengthLimit": int, "keepDroppedTargets": int, "attachMetadata": {"node": bool},
+            "scrapeProtocols": ("list", str), "fallbackScrapeProtocol": str, "scrapeClass": str, "bodySizeLimit": str,
+            "selectorMechanism": {"RelabelConfig", "RoleSelector"}, "serviceDiscoveryRole": {"Endpoints", "EndpointSlice"},
+        },
+    },
+}
+
+
+def child(at, name):
+    return f"{at}.{name}" if at else str(name)
+
+
+def type_problems(value, t, at):
+    if t == ANY_OBJECT:
+        return [] if isinstance(value, dict) else [f"{at}: must be an object"]
+    if t == DURATION_T:
+        return [] if isinstance(value, str) and value and DURATION.match(value) else [f"{at}: {value!r} is not a Prometheus duration (e.g. 30s, 5m, 1h)"]
+    if isinstance(t, set):
+        return [] if isinstance(value, str) and value in t else [f"{at}: {value!r} is not one of {', '.join(sorted(t))}"]
+    if isinstance(t, tuple) and t and t[0] in ("list", "map"):
+        kind, item = t
+        if kind == "list":
+            if not isinstance(value, list):
+                return [f"{at}: must be a list"]
+            return [p for i, v in enumerate(value) for p in type_problems(v, item, f"{at}[{i}]")]
+        if not isinstance(value, dict):
+            return [f"{at}: must be a map"]
+        return [p for k, v in value.items() for p in type_problems(v, item, child(at, k))]
+    if isinstance(t, dict):
+        if not isinstance(value, dict):
+            return [f"{at}: must be an object"]
+        fields = {k.lstrip("!"): (k.startswith("!"), sub) for k, sub in t.items()}
+        problems = [f"{child(at, k)}: unknown field" for k in value if k not in fields]
+        for name, (required, sub) in fields.items():
+            if name in value:
+                problems += type_problems(value[name], sub, child(at, name))
+            elif required:
+                problems.append(f"{child(at, name)}: required")
+        return problems
+    allowed = t if isinstance(t, tuple) else (t,)
+    names = " or ".join({str: "a string", int: "an integer", bool: "a boolean"}.get(a, a.__name__) for a in allowed)
+    # YAML booleans are not integers here, whatever Python thinks.
+    if isinstance(value, bool) and bool not in allowed:
+        return [f"{at}: must be {names}, not a boolean"]
+    return [] if isinstance(value, allowed) else [f"{at}: {value!r} must be {names}"]
+
+
+def custom_resource_problems(obj, version):
+    shape = CUSTOM_KINDS[(obj["apiVersion"], obj["kind"])]
+    body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
+    problems = type_problems(body, shape, "")
+    # The metadata is an ObjectMeta like any other: let the schema check it inside a
+    # ConfigMap, which has nothing else required.
+    try:
+        kv.validate({"apiVersion": "v1", "kind": "ConfigMap", "metadata": obj.get("metadata") or {}}, version, strict=True)
+    except kv.ValidationError as error:
+        problems.append(f"{'.'.join(str(p) for p in error.absolute_path)}: {error.message}")
+    if obj["kind"] == "PrometheusRule":
+        for gi, group in enumerate(((obj.get("spec") or {}).get("groups") or [])):
+            if not isinstance(group, dict):
+                continue
+            for ri, rule in enumerate(group.get("rules") or []):
+                if not isinstance(rule, dict):
+                    continue
+                where = f"spec.groups[{gi}].rules[{ri}]"
+                if ("alert" in rule) == ("record" in rule):
+                    problems.append(f"{where}: needs exactly one of alert and record")
+                elif "record" in rule and ({"for", "keep_firing_for", "annotations"} & set(rule)):
+                    problems.append(f"{where}: a recording rule takes no for, keep_firing_for or annotations")
+    return problems
+
+
 # --- Reading ---------------------------------------------------------------------------
 def documents(path):
     with open(path, encoding="utf-8") as f:
@@ -169,7 +292,10 @@ for path in files:
         label = f"{obj['kind']}/{(obj.get('metadata') or {}).get('name', '?')}"
         problems = []
         try:
-            kv.validate(obj, version, strict=True)
+            if (obj["apiVersion"], obj["kind"]) in CUSTOM_KINDS:
+                problems += custom_resource_problems(obj, version)
+            else:
+                kv.validate(obj, version, strict=True)
         except kv.ValidationError as error:
             at = ".".join(str(p) for p in error.absolute_path)
             problems.append(f"{at or '(root)'}: {error.message}")
