@@ -25,11 +25,6 @@ public struct ConfigurationFileWatcher: Service {
         self.apply = apply
     }
 
-    /// Watches `engine`'s configuration file.
-    public init(path: String, interval: Duration, engine: ProvisionerEngine, logger: Logger) {
-        self.init(path: path, interval: interval, logger: logger) { try await engine.reload($0) }
-    }
-
     public func run() async throws {
         let initial = try? Data(contentsOf: URL(fileURLWithPath: path))
         await cancelWhenGracefulShutdown {

@@ -140,25 +140,25 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
     private func work(_ queue: WorkQueue<ObjectKey, C>, _ kind: String,
                       _ reconcile: @Sendable (ObjectKey) async throws -> ReconcileOutcome) async {
         while let key = await queue.next() {
-            do {
-                switch try await reconcile(key) {
-                case .done:
-                    await queue.forget(key)
-                case .requeue(let delay):
-                    await queue.forget(key)
-                    await queue.add(key, after: delay)
+            let result: Result<ReconcileOutcome, any Error>
+            do { result = .success(try await reconcile(key)) } catch { result = .failure(error) }
+            switch ReconcileResultMapping.action(for: result) {
+            case .forget:
+                if case .failure(let error) = result {
+                    context.logger.error("\(kind) reconcile failed; waiting for a change", metadata: ["key": "\(key)", "error": "\(error)"])
                 }
-            } catch let error as ReconcileError where !error.retryable {
-                context.logger.error("\(kind) reconcile failed; waiting for a change", metadata: ["key": "\(key)", "error": "\(error)"])
                 await queue.forget(key)
-            } catch is CancellationError {
+            case .forgetAndAdd(let delay):
+                await queue.forget(key)
+                await queue.add(key, after: delay)
+            case .stop:
                 await queue.done(key)
                 return
-            } catch {
+            case .backoff:
                 let delay = await queue.addRateLimited(key)
                 let failures = await queue.failureCount(key)
                 context.logger.warning("\(kind) reconcile failed; retrying", metadata: [
-                    "key": "\(key)", "error": "\(error)", "retryIn": "\(delay)", "failures": "\(failures)",
+                    "key": "\(key)", "error": "\(result.failureDescription)", "retryIn": "\(delay)", "failures": "\(failures)",
                 ])
             }
             await queue.done(key)
@@ -167,12 +167,14 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
         }
     }
 
-    /// Re-queues every claim and volume every resync period (level-based safety net), and
-    /// lists every member's records again (the index is a cache of the record files).
+    /// Re-queues every claim and volume every resync period (level-based safety net), lists
+    /// every member's records again (the index is a cache of the record files), and removes
+    /// the empty volumes a crash left behind (``OrphanCollector``).
     private func resync() async {
         while !stopping.load(ordering: .acquiring) {
             do { try await clock.sleep(for: context.configuration.resyncPeriod) } catch { return }
             await joinMembers(onlyUnloaded: false)
+            await OrphanCollector(context: context).collect()
             for claim in context.claims.objects { await claimQueue.add(claim.key) }
             for volume in context.volumes.objects { await volumeQueue.add(volume.key) }
         }
@@ -220,5 +222,12 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
             if synced.load(ordering: .acquiring) { await joinMembers(onlyUnloaded: true) }
             do { try await clock.sleep(for: context.configuration.probeInterval) } catch { return }
         }
+    }
+}
+
+extension Result where Failure == any Error {
+    var failureDescription: String {
+        if case .failure(let error) = self { return "\(error)" }
+        return ""
     }
 }

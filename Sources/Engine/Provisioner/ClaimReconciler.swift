@@ -26,34 +26,81 @@ public struct ClaimReconciler: Sendable {
             for: claim, provisionerName: provisionerName,
             storageClass: { context.classes.get(name: $0) },
             volumeExists: { context.volumes.get(name: $0) != nil })
+        let className = ClaimRules.className(of: claim) ?? ""
+        let result: Result<Provisioned, Failed>
         switch verdict {
         case .notOurs, .waitingForNode, .alreadyProvisioned:
             return .done
-        case .classMissing(let className):
-            failed(claim, "storage class \"\(className)\" not found")
-            throw ReconcileError("storage class \(className) of claim \(key) not found")
+        case .classMissing(let missing):
+            // A class created later re-queues its claims: nothing to retry meanwhile.
+            result = .failure(Failed(.init(.invalidObject, "storage class \"\(missing)\" not found", .terminal), outcome: "refused"))
         case .refused(let why):
-            failed(claim, why)
-            context.metrics.provisioned(className: ClaimRules.className(of: claim) ?? "", member: "", outcome: "refused", duration: nil)
-            return .done
+            result = .failure(Failed(.init(.invalidObject, why, .terminal), outcome: "refused"))
         case .provision(let storageClass, let parameters):
-            return try await provision(claim, storageClass: storageClass, parameters: parameters)
+            context.events.record(.about(claim, .normal, "Provisioning",
+                "External provisioner is provisioning volume for claim \"\(claim.metadata.namespace)/\(claim.metadata.name)\""))
+            result = await provision(claim, storageClass: storageClass, parameters: parameters)
+        }
+        return try report(claim, className: className, result)
+    }
+
+    /// A provisioned volume, for the report.
+    struct Provisioned: Sendable {
+        var member: String
+        var message: String
+        var reason: Placement.Reason
+        var volumeName: String
+        var directory: RelativePath
+        var duration: Duration
+    }
+
+    /// A failed (or waiting) provisioning, for the report: the typed failure, the metric
+    /// outcome (`failed`, `refused`, `waiting`), the member concerned, and for a wait the
+    /// delay after which to look again.
+    struct Failed: Error, Sendable {
+        var failure: ReconcileFailure
+        var outcome: String
+        var member: String = ""
+        var requeueAfter: Duration? = nil
+
+        init(_ failure: ReconcileFailure, outcome: String = "failed", member: String = "", requeueAfter: Duration? = nil) {
+            self.failure = failure
+            self.outcome = outcome
+            self.member = member
+            self.requeueAfter = requeueAfter
         }
     }
 
-    private func failed(_ claim: PersistentVolumeClaim, _ message: String) {
-        context.events.record(.about(claim, .warning, "ProvisioningFailed", message))
-        context.logger.warning("cannot provision claim", metadata: [
-            "claim": "\(claim.metadata.namespace)/\(claim.metadata.name)", "reason": "\(message)",
-        ])
+    /// The one place that turns a result into Events, metrics, logs and the queue's outcome.
+    private func report(_ claim: PersistentVolumeClaim, className: String, _ result: Result<Provisioned, Failed>) throws -> ReconcileOutcome {
+        let claimName = "\(claim.metadata.namespace)/\(claim.metadata.name)"
+        switch result {
+        case .success(let done):
+            context.events.record(.about(claim, .normal, "ProvisioningSucceeded", done.message))
+            context.metrics.placed(member: done.member, reason: VolumeFactory.placementLabel(done.reason))
+            context.metrics.provisioned(className: className, member: done.member, outcome: "success", duration: done.duration)
+            context.logger.info("provisioned", metadata: [
+                "claim": "\(claimName)", "volume": "\(done.volumeName)", "member": "\(done.member)",
+                "directory": "\(done.directory)", "placement": "\(done.reason)",
+            ])
+            return .done
+        case .failure(let failed):
+            if failed.failure.isCancellation { throw failed.failure }
+            context.events.record(.about(claim, .warning, "ProvisioningFailed", failed.failure.message))
+            context.metrics.provisioned(className: className, member: failed.member, outcome: failed.outcome, duration: nil)
+            context.logger.warning("cannot provision claim", metadata: [
+                "claim": "\(claimName)", "reason": "\(failed.failure.message)", "disposition": "\(failed.failure.disposition)",
+            ])
+            if let delay = failed.requeueAfter { return .requeue(after: delay) }
+            throw failed.failure
+        }
     }
 
-    private func provision(_ claim: PersistentVolumeClaim, storageClass: StorageClass, parameters: StorageClassParameters) async throws -> ReconcileOutcome {
+    private func provision(_ claim: PersistentVolumeClaim, storageClass: StorageClass, parameters: StorageClassParameters) async -> Result<Provisioned, Failed> {
         let start = ContinuousClock.now
         let namespace = claim.metadata.namespace, name = claim.metadata.name, uid = claim.metadata.uid
         let className = ClaimRules.className(of: claim) ?? storageClass.metadata.name
         let volumeName = ClaimRules.volumeName(for: claim)
-        context.events.record(.about(claim, .normal, "Provisioning", "External provisioner is provisioning volume for claim \"\(namespace)/\(name)\""))
 
         // The directory the class's pattern gives, and its collision-free alternative.
         let primary: RelativePath
@@ -63,9 +110,7 @@ public struct ClaimReconciler: Sendable {
                 labels: claim.metadata.labels, annotations: claim.metadata.annotations))
         } catch {
             // Labels and annotations of the claim can change, and a change re-enqueues it.
-            failed(claim, "StorageClass \(className): pathPattern: \(error)")
-            context.metrics.provisioned(className: className, member: "", outcome: "refused", duration: nil)
-            return .done
+            return .failure(Failed(.init(.invalidObject, "StorageClass \(className): pathPattern: \(error)", .terminal), outcome: "refused"))
         }
         let alternative = PathPattern.disambiguated(primary, namespace: namespace, name: name)
 
@@ -79,27 +124,24 @@ public struct ClaimReconciler: Sendable {
             do {
                 decision = try await decide(placementClaim, claim: claim)
             } catch {
-                failed(claim, "no NFS servers are configured")
-                throw ReconcileError("ring is empty")
+                return .failure(Failed(.init(.configuration, "no NFS servers are configured", .retry)))
             }
             switch decision {
             case .fail(let why):
-                failed(claim, why)
-                context.metrics.provisioned(className: className, member: "", outcome: "failed", duration: nil)
-                throw ReconcileError("claim \(namespace)/\(name): \(why)")
+                return .failure(Failed(.init(.placement, why, .retry)))
             case .wait(let member, let why):
-                failed(claim, why)
-                context.metrics.provisioned(className: className, member: member, outcome: "waiting", duration: nil)
-                return .requeue(after: context.configuration.waitForMemberInterval)
+                return .failure(Failed(.init(.placement, why, .retry), outcome: "waiting", member: member,
+                                       requeueAfter: context.configuration.waitForMemberInterval))
             case .place(let memberName, let path, let action, let reason):
                 guard let entry = context.members.entry(memberName) else {
-                    throw ReconcileError("member \(memberName) disappeared from the configuration while placing \(namespace)/\(name)")
+                    return .failure(Failed(.init(.configuration, "member \(memberName) disappeared from the configuration while placing \(namespace)/\(name)", .retry)))
                 }
+                let where_ = "member \(memberName) (\(entry.configuration.address)): \(VolumeFactory.exportPath(entry.configuration.export, path))"
                 let createdHere: Bool
-                do {
+                do throws(StorageError) {
                     createdHere = try await prepareDirectory(entry.storage, path: path, action: action, claim: claimIdentity,
                                                              volumeName: volumeName, mode: parameters.directoryMode)
-                } catch let error as StorageError where attempt < 3 && Self.isStaleIndex(error) {
+                } catch where attempt < 3 && Self.isStaleIndex(error) {
                     // The index did not know: it does now (the member recorded what it found).
                     if case .unrecordedDirectory = error { entry.storage.records.markUnrecorded(path) }
                     context.logger.info("placement re-decided", metadata: [
@@ -107,30 +149,24 @@ public struct ClaimReconciler: Sendable {
                     ])
                     continue
                 } catch {
-                    failed(claim, "member \(memberName) (\(entry.configuration.address)): cannot prepare directory \(VolumeFactory.exportPath(entry.configuration.export, path)): \(error)")
-                    context.metrics.provisioned(className: className, member: memberName, outcome: "failed", duration: nil)
-                    throw ReconcileError("claim \(namespace)/\(name) on member \(memberName): \(error)")
+                    return .failure(Failed(.storage(error, "\(where_): cannot prepare the directory: \(error)"), member: memberName))
                 }
                 let volume = VolumeFactory.volume(
                     for: claim, className: className, storageClass: storageClass, provisionerName: provisionerName,
                     member: entry.configuration, directory: path, onDelete: parameters.deletePolicy, placement: reason)
-                do {
-                    try await save(volume, for: claim)
-                } catch {
-                    var message = "failed to save PersistentVolume \(volumeName) for claim \(namespace)/\(name): \(error)"
+                if let failure = await save(volume, for: claim) {
+                    var message = "failed to save PersistentVolume \(volumeName) for claim \(namespace)/\(name): \(failure.message)"
                     if createdHere {
-                        do {
+                        do throws(StorageError) {
                             _ = try await entry.storage.deleteVolume(relativePath: path, expectedClaimUID: uid)
                             message += "; removed the directory made for it, will retry"
-                        } catch let cleanup {
-                            message += "; the directory \(path) on member \(memberName) could not be removed (\(cleanup)), the next attempt reuses it"
+                        } catch {
+                            message += "; the directory \(path) on member \(memberName) could not be removed (\(error)), the next attempt reuses it"
                         }
                     }
-                    failed(claim, message)
-                    context.metrics.provisioned(className: className, member: memberName, outcome: "failed", duration: nil)
-                    throw ReconcileError(message)
+                    return .failure(Failed(.init(failure.cause, message, failure.disposition), member: memberName))
                 }
-                do {
+                do throws(StorageError) {
                     try await entry.storage.setRecordState(relativePath: path, claimUID: uid, .bound, at: Date())
                 } catch {
                     // The PV is saved: the record says `creating` until the next write. It
@@ -145,18 +181,13 @@ public struct ClaimReconciler: Sendable {
                 case .ring: how = "the ring's choice"
                 case .spillOver(let skipped): how = "spill-over: \(skipped.joined(separator: "; "))"
                 }
-                context.events.record(.about(claim, .normal, "ProvisioningSucceeded",
-                    "Successfully provisioned volume \(volumeName) on member \(memberName) (\(entry.configuration.address):\(VolumeFactory.exportPath(entry.configuration.export, path))), \(how)"))
-                context.metrics.placed(member: memberName, reason: VolumeFactory.placementLabel(reason))
-                context.metrics.provisioned(className: className, member: memberName, outcome: "success", duration: start.duration(to: .now))
-                context.logger.info("provisioned", metadata: [
-                    "claim": "\(namespace)/\(name)", "volume": "\(volumeName)", "member": "\(memberName)",
-                    "directory": "\(path)", "placement": "\(reason)",
-                ])
-                return .done
+                return .success(Provisioned(
+                    member: memberName,
+                    message: "Successfully provisioned volume \(volumeName) on member \(memberName) (\(entry.configuration.address):\(VolumeFactory.exportPath(entry.configuration.export, path))), \(how)",
+                    reason: reason, volumeName: volumeName, directory: path, duration: start.duration(to: .now)))
             }
         }
-        throw ReconcileError("claim \(namespace)/\(name): the chosen paths kept being taken; will retry")
+        return .failure(Failed(.init(.placement, "claim \(namespace)/\(name): the chosen paths kept being taken; will retry", .retry)))
     }
 
     /// Failures of a create that mean "the index was stale": decide again.
@@ -241,7 +272,7 @@ public struct ClaimReconciler: Sendable {
 
     /// Makes the directory ready on the chosen member; returns whether this call created it.
     private func prepareDirectory(_ storage: MemberStorage, path: RelativePath, action: Placement.Action, claim: ClaimIdentity,
-                                  volumeName: String, mode: FileMode) async throws -> Bool {
+                                  volumeName: String, mode: FileMode) async throws(StorageError) -> Bool {
         switch action {
         case .adopt(let previousUID):
             try await storage.adoptVolume(relativePath: path, claim: claim, volumeName: volumeName, replacingClaimUID: previousUID,
@@ -256,29 +287,32 @@ public struct ClaimReconciler: Sendable {
         }
     }
 
-    /// Saves the PV, retrying; "already exists" for this claim is success.
-    private func save(_ volume: PersistentVolume, for claim: PersistentVolumeClaim) async throws {
+    /// Saves the PV, retrying; "already exists" for this claim is success. Returns the
+    /// failure, typed, or `nil`.
+    private func save(_ volume: PersistentVolume, for claim: PersistentVolumeClaim) async -> ReconcileFailure? {
         var delay = context.configuration.volumeCreateRetryDelay
-        var lastError: (any Error)?
+        var last: ReconcileFailure?
         for attempt in 1...max(1, context.configuration.volumeCreateAttempts) {
             do {
                 let (stored, _) = try await context.client.createOrGetExisting(volume)
                 guard stored.spec?.claimRef?.uid == claim.metadata.uid else {
-                    throw ReconcileError("PersistentVolume \(volume.metadata.name) exists but is bound to another claim (uid \(stored.spec?.claimRef?.uid ?? "none"))", retryable: false)
+                    return ReconcileFailure(.conflict, "PersistentVolume \(volume.metadata.name) exists but is bound to another claim (uid \(stored.spec?.claimRef?.uid ?? "none"))", .terminal)
                 }
-                return
-            } catch let error as ReconcileError {
-                throw error
-            } catch is CancellationError {
-                throw CancellationError()
+                return nil
+            } catch let error as KubeError {
+                let failure = ReconcileFailure.api(error, "\(error)")
+                // A request the client or the server found invalid does not get better.
+                if failure.disposition == .terminal { return failure }
+                last = failure
             } catch {
-                lastError = error
-                if attempt < context.configuration.volumeCreateAttempts {
-                    try await Task.sleep(for: delay)
-                    delay = delay * 2
-                }
+                // Only cancellation reaches here (the client's errors are KubeErrors).
+                return .cancelled
+            }
+            if attempt < context.configuration.volumeCreateAttempts {
+                do { try await Task.sleep(for: delay) } catch { return .cancelled }
+                delay = delay * 2
             }
         }
-        throw lastError ?? ReconcileError("no attempt made")
+        return last ?? ReconcileFailure(.configuration, "no attempt made to save the PV", .retry)
     }
 }

@@ -46,6 +46,12 @@ public enum ClaimRules {
         let asked = annotations[Annotations.storageProvisioner] ?? annotations[Annotations.betaStorageProvisioner]
         guard asked == provisionerName else { return .notOurs("storage-provisioner annotation is \(asked ?? "absent")") }
         if claim.metadata.isTerminating { return .notOurs("the claim is being deleted") }
+        // The uid names the PV (`pvc-<uid>`) and the ownership record: a claim without a
+        // usable one (a non-conformant server, a broken webhook) is refused up front.
+        let uid = claim.metadata.uid
+        guard !uid.isEmpty, uid.utf8.count <= 128, uid.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }) else {
+            return .refused(uid.isEmpty ? "the claim has no metadata.uid" : "the claim's metadata.uid is not a lowercase UUID-like name")
+        }
         guard let className = className(of: claim) else { return .notOurs("no storage class") }
         guard let sc = storageClass(className) else { return .classMissing(className) }
         guard sc.provisioner == provisionerName else { return .notOurs("class \(className) belongs to \(sc.provisioner)") }

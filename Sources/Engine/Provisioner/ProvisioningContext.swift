@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import Logging
 public import RingCore
 public import KubeRuntime
@@ -16,6 +17,8 @@ public struct ProvisioningContext: Sendable {
     public let events: EventRecorder
     public let metrics: EngineMetrics
     public let logger: Logger
+    /// PVs (by uid) this process has reclaimed: their later watch events are skipped.
+    let reclaimed = RecentSet(capacity: 4096)
 
     public init(configuration: EngineConfiguration, client: KubeClient, claims: Store<PersistentVolumeClaim>,
                 volumes: Store<PersistentVolume>, classes: Store<StorageClass>, members: MemberRegistry, ring: Ring,
@@ -31,4 +34,32 @@ public struct ProvisioningContext: Sendable {
         self.metrics = metrics
         self.logger = logger
     }
+}
+
+/// A bounded set of recent strings: inserting beyond the capacity forgets the oldest.
+final class RecentSet: Sendable {
+    private struct State {
+        var members: Set<String> = []
+        var order: [String] = []
+        var head = 0
+    }
+    private let state = Mutex(State())
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    func insert(_ value: String) {
+        state.withLock { s in
+            guard s.members.insert(value).inserted else { return }
+            if s.order.count < capacity {
+                s.order.append(value)
+            } else {
+                s.members.remove(s.order[s.head])
+                s.order[s.head] = value
+                s.head = (s.head + 1) % capacity
+            }
+        }
+    }
+
+    func contains(_ value: String) -> Bool { state.withLock { $0.members.contains(value) } }
 }

@@ -35,17 +35,62 @@ public struct VolumeReconciler: Sendable {
     public func reconcile(_ key: ObjectKey) async throws -> ReconcileOutcome {
         guard let pv = context.volumes.get(key) else { return .done }
         guard pv.metadata.annotations[Annotations.provisionedBy] == context.configuration.provisionerName else { return .done }
+        // Reclaimed already: the watch events of its deletion and of the finalizer's removal
+        // bring it back once or twice more; the cache may still show it Released.
+        if context.reclaimed.contains(pv.metadata.uid) { return .done }
         let hasFinalizer = pv.metadata.finalizers.contains(Annotations.provisionerFinalizer)
         let reclaim = pv.spec?.persistentVolumeReclaimPolicy ?? "Retain"
         guard reclaim == "Delete" else {
-            if pv.metadata.isTerminating && hasFinalizer { try await removeFinalizer(pv) }
+            if pv.metadata.isTerminating && hasFinalizer {
+                do { try await removeFinalizer(pv) } catch let error as KubeError {
+                    throw ReconcileFailure.api(error, "removing the finalizer of \(pv.metadata.name): \(error)")
+                }
+            }
             return .done
         }
         guard pv.status?.phase == "Released" else { return .done }
         if pv.metadata.isTerminating && !hasFinalizer { return .done }
+        return try report(pv, await reclaimVolume(pv))
+    }
 
+    /// What a reclaim did, for the report.
+    struct Reclaimed: Sendable {
+        var note: String
+        var member: String
+        var policy: String
+        var duration: Duration
+    }
+
+    /// A failed reclaim, for the report: the typed failure, the metric outcome (`failed`,
+    /// `refused`), the member and policy concerned.
+    struct Failed: Error, Sendable {
+        var failure: ReconcileFailure
+        var outcome: String
+        var member: String
+        var policy: String
+    }
+
+    /// The one place that turns a result into Events, metrics, logs and the queue's outcome.
+    private func report(_ pv: PersistentVolume, _ result: Result<Reclaimed, Failed>) throws -> ReconcileOutcome {
+        switch result {
+        case .success(let done):
+            context.reclaimed.insert(pv.metadata.uid)
+            context.metrics.deleted(member: done.member, policy: done.policy, outcome: "success", duration: done.duration)
+            context.logger.info("volume reclaimed", metadata: ["volume": "\(pv.metadata.name)", "policy": "\(done.policy)", "result": "\(done.note)"])
+            return .done
+        case .failure(let failed):
+            if failed.failure.isCancellation { throw failed.failure }
+            context.events.record(.about(pv, .warning, "VolumeFailedDelete", failed.failure.message))
+            context.metrics.deleted(member: failed.member, policy: failed.policy, outcome: failed.outcome, duration: nil)
+            context.logger.warning("cannot reclaim volume", metadata: [
+                "volume": "\(pv.metadata.name)", "reason": "\(failed.failure.message)", "disposition": "\(failed.failure.disposition)",
+            ])
+            throw failed.failure
+        }
+    }
+
+    private func reclaimVolume(_ pv: PersistentVolume) async -> Result<Reclaimed, Failed> {
         let start = ContinuousClock.now
-        let record: VolumeRecord
         if pv.metadata.annotations[Annotations.member] == nil && pv.metadata.annotations[Annotations.directory] == nil {
             // Provisioned under our name but with no record: a PV of the original Go
             // provisioner (same PROVISIONER_NAME). Where its data is cannot be known for
@@ -54,30 +99,29 @@ public struct VolumeReconciler: Sendable {
             let location = "\(pv.spec?.nfs?.server ?? "?"):\(pv.spec?.nfs?.path ?? "?")"
             context.events.record(.about(pv, .normal, "VolumeDataKept",
                 "no provisioning record on this PV (made by an earlier provisioner?): its data at \(location) is kept; only the PV is deleted"))
-            return try await deleteVolumeObject(pv, note: "legacy PV, data kept at \(location)", member: "", policy: "legacy")
+            return await deleteVolumeObject(pv, note: "legacy PV, data kept at \(location)", member: "", policy: "legacy", since: start)
         }
+        let record: VolumeRecord
         do {
             record = try VolumeRecord(annotations: pv.metadata.annotations)
         } catch {
-            fail(pv, "cannot reclaim: \(error); the PV is left as it is")
-            context.metrics.deleted(member: pv.metadata.annotations[Annotations.member] ?? "", policy: "", outcome: "refused", duration: nil)
-            return .done  // only an edit of the PV (which re-enqueues it) can help
+            // Only an edit of the PV (which re-enqueues it) can help.
+            return .failure(Failed(failure: .init(.invalidObject, "cannot reclaim: \(error); the PV is left as it is", .terminal),
+                                   outcome: "refused", member: pv.metadata.annotations[Annotations.member] ?? "", policy: ""))
         }
+        let policy = record.onDelete.rawValue
         guard let entry = context.members.entry(record.member) else {
-            fail(pv, "member \(record.member) that holds \(record.directory) is not configured any more; add it back to reclaim the volume")
-            context.metrics.deleted(member: record.member, policy: record.onDelete.rawValue, outcome: "failed", duration: nil)
-            throw ReconcileError("member \(record.member) of \(pv.metadata.name) is not configured")
+            return .failure(Failed(failure: .init(.configuration, "member \(record.member) that holds \(record.directory) is not configured any more; add it back to reclaim the volume", .retry),
+                                   outcome: "failed", member: record.member, policy: policy))
         }
         let expectedPath = VolumeFactory.exportPath(entry.configuration.export, record.directory)
         guard pv.spec?.nfs?.server == entry.configuration.address, pv.spec?.nfs?.path == expectedPath else {
-            fail(pv, "the PV points at \(pv.spec?.nfs?.server ?? "?"):\(pv.spec?.nfs?.path ?? "?") but member \(record.member) is now \(entry.configuration.address):\(expectedPath); nothing is reclaimed (the member was re-pointed: put its old address and export back, or reclaim by hand)")
-            context.metrics.deleted(member: record.member, policy: record.onDelete.rawValue, outcome: "refused", duration: nil)
-            return .done
+            return .failure(Failed(failure: .init(.invalidObject, "the PV points at \(pv.spec?.nfs?.server ?? "?"):\(pv.spec?.nfs?.path ?? "?") but member \(record.member) is now \(entry.configuration.address):\(expectedPath); nothing is reclaimed (the member was re-pointed: put its old address and export back, or reclaim by hand)", .terminal),
+                                   outcome: "refused", member: record.member, policy: policy))
         }
         let claimUID = record.claimUID.isEmpty ? (pv.spec?.claimRef?.uid ?? "") : record.claimUID
         let note: String
-        let outcome = await reclaimStorage(record, storage: entry.storage, volumeName: pv.metadata.name, claimUID: claimUID)
-        switch outcome {
+        switch await reclaimStorage(record, storage: entry.storage, volumeName: pv.metadata.name, claimUID: claimUID) {
         case .success(let text):
             note = text
         case .failure(.ownedByAnotherClaim(_, _, let owner, _)):
@@ -86,35 +130,31 @@ public struct VolumeReconciler: Sendable {
         case .failure(let error) where !error.isRetryable:
             // No record, a record of a parent, volumes inside it, an unreadable record:
             // the data stays and so does the PV (it is the pointer to that data).
-            fail(pv, "\(record.onDelete) of \(record.directory) on member \(record.member) refused: \(error); the data and the PV are kept")
-            context.metrics.deleted(member: record.member, policy: record.onDelete.rawValue, outcome: "refused", duration: nil)
-            return .done
+            return .failure(Failed(failure: .storage(error, "\(record.onDelete) of \(record.directory) on member \(record.member) refused: \(error); the data and the PV are kept"),
+                                   outcome: "refused", member: record.member, policy: policy))
         case .failure(let error):
-            fail(pv, "\(record.onDelete) of \(record.directory) on member \(record.member) failed: \(error)")
-            context.metrics.deleted(member: record.member, policy: record.onDelete.rawValue, outcome: "failed", duration: nil)
-            throw ReconcileError("reclaiming \(pv.metadata.name): \(error)")
+            return .failure(Failed(failure: .storage(error, "\(record.onDelete) of \(record.directory) on member \(record.member) failed: \(error)"),
+                                   outcome: "failed", member: record.member, policy: policy))
         }
-
-        return try await deleteVolumeObject(pv, note: note, member: record.member, policy: record.onDelete.rawValue, since: start)
+        return await deleteVolumeObject(pv, note: note, member: record.member, policy: policy, since: start)
     }
 
     /// The storage is handled; now the PV object, then our finalizer.
     private func deleteVolumeObject(_ pv: PersistentVolume, note: String, member: String, policy: String,
-                                    since start: ContinuousClock.Instant = .now) async throws -> ReconcileOutcome {
+                                    since start: ContinuousClock.Instant) async -> Result<Reclaimed, Failed> {
         do {
             _ = try await context.client.delete(PersistentVolume.self, name: pv.metadata.name,
                                                 options: DeleteOptions(preconditions: .init(uid: pv.metadata.uid)))
             try await removeFinalizer(pv)
-        } catch let error as KubeError where error.isConflict {
-            // A PV of the same name but another uid: not the one we reclaimed.
-            return .done
+        } catch let error as KubeError where error.isConflict || error.isNotFound {
+            // Gone already, or a PV of the same name but another uid: not the one we reclaimed.
+        } catch let error as KubeError {
+            return .failure(Failed(failure: .api(error, "storage handled (\(note)) but deleting the PersistentVolume failed: \(error)"),
+                                   outcome: "failed", member: member, policy: policy))
         } catch {
-            fail(pv, "storage handled (\(note)) but deleting the PersistentVolume failed: \(error)")
-            throw ReconcileError("deleting \(pv.metadata.name): \(error)")
+            return .failure(Failed(failure: .cancelled, outcome: "failed", member: member, policy: policy))
         }
-        context.metrics.deleted(member: member, policy: policy, outcome: "success", duration: start.duration(to: .now))
-        context.logger.info("volume reclaimed", metadata: ["volume": "\(pv.metadata.name)", "policy": "\(policy)", "result": "\(note)"])
-        return .done
+        return .success(Reclaimed(note: note, member: member, policy: policy, duration: start.duration(to: .now)))
     }
 
     /// Applies the recorded policy to the directory; returns what was done.
@@ -146,11 +186,6 @@ public struct VolumeReconciler: Sendable {
         } catch {
             return .failure(error)
         }
-    }
-
-    private func fail(_ pv: PersistentVolume, _ message: String) {
-        context.events.record(.about(pv, .warning, "VolumeFailedDelete", message))
-        context.logger.warning("cannot reclaim volume", metadata: ["volume": "\(pv.metadata.name)", "reason": "\(message)"])
     }
 
     /// Removes our finalizer with a conditional merge patch; a missing PV is fine.

@@ -201,6 +201,38 @@ extension MemberStorage {
         }
     }
 
+    /// What ``removeOrphan(relativePath:claimUID:)`` did.
+    public enum OrphanOutcome: Sendable, Hashable {
+        /// The directory (empty or missing) and its record are gone.
+        case removed
+        /// The directory holds something: reported, never removed.
+        case keptNotEmpty
+        /// The record changed meanwhile (another state or claim): nothing done.
+        case changed
+    }
+
+    /// Removes a volume whose record stayed `creating` for a claim that no longer exists
+    /// and got no PV (the provisioner was killed between the record and the PV, and the
+    /// claim was deleted meanwhile) — only if its directory is empty or missing. A
+    /// directory holding anything is kept (``OrphanOutcome/keptNotEmpty``), its record too.
+    public func removeOrphan(relativePath path: RelativePath, claimUID: String) async throws(StorageError) -> OrphanOutcome {
+        try checkVolumePath(path, .deleteVolume)
+        let name = self.name
+        let index = records
+        return try await withPathLock(path) { () throws(StorageError) -> OrphanOutcome in
+            let outcome = try await perform(.deleteVolume, path) { store throws(StorageError) -> OrphanOutcome in
+                guard let record = try Self.readRecord(store: store, path: path, member: name),
+                      record.kind == .volume, record.state == .creating, record.claimUID == claimUID else { return .changed }
+                if let entries = try store.listDirectory(path, maxEntries: 1), !entries.isEmpty { return .keptNotEmpty }
+                _ = try store.removeTree(path, budget: nil)
+                try Self.removeRecord(store: store, path: path)
+                return .removed
+            }
+            if outcome == .removed { index.remove(path) }
+            return outcome
+        }
+    }
+
     /// The record of `path`, read from the export now (not the index).
     public func readRecord(relativePath path: RelativePath) async throws(StorageError) -> OwnershipRecord? {
         let name = self.name

@@ -216,3 +216,51 @@ struct PerClaimCostTests {
         try await run.stop()
     }
 }
+
+@Suite("What a crash leaves behind")
+struct CrashLeftoverTests {
+    @Test("a record still creating for a claim that is gone and has no PV: removed when empty, kept and reported when not")
+    func orphans_removedWhenEmpty_keptWhenNot() async throws {
+        let bed = try await EngineTestBed.start()
+        defer { Task { await bed.shutdown() } }
+        try await bed.createClass("nfs")
+        // What a kill between the record and the PV leaves, for claims deleted meanwhile.
+        let store = try MountedVolumeStore(configuration: .init(member: "a", mountPath: bed.export("a"), requireMountPoint: false))
+        let crashed = MemberStorage(store: store)
+        _ = try await crashed.createVolume(relativePath: try RelativePath("gone-empty"), mode: .defaultDirectory, owner: testClaim(ns: "gone", name: "empty", uid: "u-empty"))
+        _ = try await crashed.createVolume(relativePath: try RelativePath("gone-full"), mode: .defaultDirectory, owner: testClaim(ns: "gone", name: "full", uid: "u-full"))
+        crashed.shutdown()
+        try Data("written before the crash".utf8).write(to: URL(fileURLWithPath: bed.export("a") + "/gone-full/file"))
+        let run = try bed.startEngine(bed.configuration(members: ["a"])) {
+            $0.engine.resyncPeriod = .milliseconds(300)
+            $0.engine.orphanGracePeriod = .zero
+        }
+        // A live claim provisioned meanwhile is not touched.
+        try await bed.createClaim("apps", "live", className: "nfs")
+        let live = try await bed.waitForBound("apps", "live")
+        try await bed.waitUntil("the empty orphan removed") {
+            !FileManager.default.fileExists(atPath: bed.export("a") + "/gone-empty") && bed.ownershipRecord("a", "gone-empty") == nil
+        }
+        #expect(try String(contentsOfFile: bed.export("a") + "/gone-full/file", encoding: .utf8) == "written before the crash")
+        #expect(bed.ownershipRecord("a", "gone-full")?.state == .creating, "kept for an operator")
+        let liveDirectory = try VolumeRecord(annotations: live.metadata.annotations).directory.description
+        #expect(FileManager.default.fileExists(atPath: bed.export("a") + "/" + liveDirectory))
+        try await run.stop()
+    }
+
+    @Test("a reclaimed PV is reclaimed once: its later watch events do not delete it again")
+    func reclaim_runsOnce() async throws {
+        let bed = try await EngineTestBed.start()
+        defer { Task { await bed.shutdown() } }
+        try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
+        let run = try bed.startEngine(bed.configuration(members: ["a"]))
+        try await bed.createClaim("apps", "once", className: "nfs")
+        let pv = try await bed.waitForBound("apps", "once")
+        try await bed.deleteClaim("apps", "once")
+        try await bed.waitUntil("PV gone") { try await bed.volume(pv.metadata.name) == nil }
+        try await Task.sleep(for: .milliseconds(300))  // let the deletion's watch events arrive
+        let deletes = bed.cluster.requestLog.filter { $0.method == "DELETE" && $0.path.hasSuffix("/persistentvolumes/\(pv.metadata.name)") }
+        #expect(deletes.count == 1, "DELETE of the PV sent \(deletes.count) times")
+        try await run.stop()
+    }
+}

@@ -86,3 +86,52 @@ struct MemberJoin {
         return ClaimIdentity(namespace: namespace, name: name, uid: claimUID)
     }
 }
+
+/// Finds the volumes a crash left behind: records still `creating`, older than the grace
+/// period, for a claim uid no cached claim has and with no PV `pvc-<uid>`. Each is removed
+/// when its directory is empty or missing, and reported (log, metric) when it is not.
+struct OrphanCollector {
+    let context: ProvisioningContext
+
+    @discardableResult
+    func collect(now: Date = Date()) async -> (removed: Int, kept: Int) {
+        let liveUIDs = Set(context.claims.objects.map(\.metadata.uid))
+        let grace = Double(context.configuration.orphanGracePeriod.components.seconds)
+        var removed = 0, kept = 0
+        for entry in context.members.all where entry.storage.records.isLoaded {
+            var memberRemoved = 0, memberKept = 0
+            for record in entry.storage.records.all
+            where record.kind == .volume && record.state == .creating && now.timeIntervalSince(record.updatedAt) >= grace {
+                let uid = record.claimUID
+                guard !liveUIDs.contains(uid), context.volumes.get(name: "pvc-\(uid)") == nil,
+                      context.volumes.get(name: record.volumeName) == nil else { continue }
+                do throws(StorageError) {
+                    switch try await entry.storage.removeOrphan(relativePath: record.path, claimUID: uid) {
+                    case .removed:
+                        memberRemoved += 1
+                        context.logger.notice("removed an empty volume left by a crash", metadata: [
+                            "member": "\(entry.configuration.name)", "directory": "\(record.path)", "claimUID": "\(uid)",
+                        ])
+                    case .keptNotEmpty:
+                        memberKept += 1
+                        context.logger.warning("a volume left by a crash holds data; it is kept for an operator", metadata: [
+                            "member": "\(entry.configuration.name)", "directory": "\(record.path)", "claimUID": "\(uid)",
+                            "claim": "\(record.claim.map { "\($0.namespace)/\($0.name)" } ?? "?")",
+                        ])
+                    case .changed:
+                        continue
+                    }
+                } catch {
+                    context.logger.warning("could not check a volume left by a crash", metadata: [
+                        "member": "\(entry.configuration.name)", "directory": "\(record.path)", "error": "\(error)",
+                    ])
+                }
+            }
+            if memberRemoved > 0 { context.metrics.orphans(member: entry.configuration.name, action: "removed", count: memberRemoved) }
+            if memberKept > 0 { context.metrics.orphans(member: entry.configuration.name, action: "kept", count: memberKept) }
+            removed += memberRemoved
+            kept += memberKept
+        }
+        return (removed, kept)
+    }
+}

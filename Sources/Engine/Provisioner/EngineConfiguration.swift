@@ -28,6 +28,11 @@ public struct EngineConfiguration: Sendable {
     public var volumeCreateRetryDelay: Duration = .seconds(1)
     /// Retry interval for claims waiting on an unreachable member that holds their data.
     public var waitForMemberInterval: Duration = .seconds(30)
+    /// A record still `creating` this long after its last change, for a claim that no
+    /// longer exists and has no PV, is an orphan of a crash: its directory is removed if
+    /// empty (reported otherwise) on the next resync. Default 10 min: far longer than any
+    /// provisioning takes.
+    public var orphanGracePeriod: Duration = .seconds(600)
     /// Ring candidates looked at first when placing a claim; all members only when none of
     /// these can take it. Default 3: placement costs the same with 3 members or 300.
     public var placementCandidates: Int = 3
@@ -35,26 +40,4 @@ public struct EngineConfiguration: Sendable {
     public init(provisionerName: String) {
         self.provisionerName = provisionerName
     }
-}
-
-/// What a reconcile asks of the work queue.
-public enum ReconcileOutcome: Sendable, Equatable {
-    /// Nothing more to do until the object changes.
-    case done
-    /// Look again after this delay (not a failure: the backoff is not advanced).
-    case requeue(after: Duration)
-}
-
-/// A reconcile that failed; whether a retry can help decides the queue's reaction.
-public struct ReconcileError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    /// True: retry with the key's exponential backoff. False: log it and wait for a change.
-    public var retryable: Bool
-
-    public init(_ message: String, retryable: Bool = true) {
-        self.message = message
-        self.retryable = retryable
-    }
-
-    public var description: String { message }
 }

@@ -66,6 +66,11 @@ public struct EngineMetrics: Sendable {
         Counter(label: "nfs_provisioner_record_problems_total", dimensions: [("member", member)], factory: factory).increment(by: count)
     }
 
+    /// Orphaned volumes found after a crash: `removed` (empty) or `kept` (not empty).
+    public func orphans(member: String, action: String, count: Int) {
+        Counter(label: "nfs_provisioner_orphans_total", dimensions: [("member", member), ("action", action)], factory: factory).increment(by: count)
+    }
+
     public func queueDepth(_ queue: String, _ depth: Int) {
         Gauge(label: "nfs_provisioner_queue_depth", dimensions: [("queue", queue)], factory: factory).record(Double(depth))
     }
