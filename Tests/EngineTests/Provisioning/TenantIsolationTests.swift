@@ -5,10 +5,54 @@ import Engine
 import KubeRuntime
 import VolumeStorage
 import TestSupport
+import NFSServerHarness
 
 /// The attacks a tenant can mount from inside its own volume or with its claim's name,
 /// end to end on local-directory members: each must end safely.
-@Suite("Tenant isolation: ownership lives outside the volume")
+/// The kinds of member the attacks run against.
+enum MemberKind: String, CaseIterable, Sendable {
+    /// The export mounted in the pod (a local directory here).
+    case mounted
+    /// NFSv3 spoken directly (an nfs-ganesha server on loopback).
+    case direct
+}
+
+/// One member `a` of the given kind, and the local directory behind its export (where a
+/// tenant's pod is simulated by writing into its volume).
+struct AttackBed {
+    let bed: EngineTestBed
+    let run: EngineRun
+    let local: String
+    private let server: GaneshaServer?
+
+    static func start(_ kind: MemberKind, _ bed: EngineTestBed) async throws -> AttackBed {
+        switch kind {
+        case .mounted:
+            let run = try bed.startEngine(bed.configuration(members: ["a"]))
+            return AttackBed(bed: bed, run: run, local: bed.export("a"), server: nil)
+        case .direct:
+            let server = try await GaneshaServer.start()
+            do {
+                let run = try bed.startEngine(bed.configuration([server.memberConfiguration(name: "a")]), configure: DirectEngine.configure)
+                return AttackBed(bed: bed, run: run, local: server.exportDirectory(), server: server)
+            } catch {
+                server.stop()
+                throw error
+            }
+        }
+    }
+
+    func record(_ directory: String) -> OwnershipRecord? {
+        EngineTestBed.records(under: local).first { $0.path.description == directory }
+    }
+
+    func stop() async throws {
+        try await run.stop()
+        server?.stop()
+    }
+}
+
+@Suite("Tenant isolation: ownership lives outside the volume", .timeLimit(.minutes(3)))
 struct TenantIsolationTests {
     let nested = "${.PVC.namespace}/${.PVC.name}"
 
@@ -16,16 +60,17 @@ struct TenantIsolationTests {
         try VolumeRecord(annotations: pv.metadata.annotations).directory.description
     }
 
-    @Test("a flat claim named like the parent of nested volumes gets its own directory; deleting it deletes nothing of theirs")
-    func flatClaim_cannotTakeOverNestedParent() async throws {
+    @Test("a flat claim named like the parent of nested volumes gets its own directory; deleting it deletes nothing of theirs",
+          arguments: MemberKind.allCases)
+    func flatClaim_cannotTakeOverNestedParent(_ kind: MemberKind) async throws {
         let bed = try await EngineTestBed.start()
         defer { Task { await bed.shutdown() } }
         try await bed.createClass("nested", parameters: ["pathPattern": nested, "onDelete": "delete"])
         try await bed.createClass("flat", parameters: ["onDelete": "delete"])
-        let run = try bed.startEngine(bed.configuration(members: ["a"]))
+        let attack = try await AttackBed.start(kind, bed)
         try await bed.createClaim("team-a", "db", className: "nested")
         #expect(try directory(try await bed.waitForBound("team-a", "db")) == "team-a/db")
-        try Data("victim".utf8).write(to: URL(fileURLWithPath: bed.export("a") + "/team-a/db/rows"))
+        try Data("victim".utf8).write(to: URL(fileURLWithPath: attack.local + "/team-a/db/rows"))
 
         // `team/a` with the flat default renders `team-a`: the parent of the nested volume.
         try await bed.createClaim("team", "a", className: "flat")
@@ -34,8 +79,9 @@ struct TenantIsolationTests {
         #expect(!(try directory(attacker)).hasPrefix("team-a/"))
         try await bed.deleteClaim("team", "a")
         try await bed.waitUntil("attacker's PV gone") { try await bed.volume(attacker.metadata.name) == nil }
-        #expect(try String(contentsOfFile: bed.export("a") + "/team-a/db/rows", encoding: .utf8) == "victim")
-        try await run.stop()
+        #expect(try String(contentsOfFile: attack.local + "/team-a/db/rows", encoding: .utf8) == "victim")
+        #expect(attack.record("team-a")?.kind == .parent)
+        try await attack.stop()
     }
 
     @Test("a nested claim is never created inside an existing flat volume")
@@ -56,12 +102,12 @@ struct TenantIsolationTests {
         try await run.stop()
     }
 
-    @Test("a forged marker inside the attacker's volume steers no claim into it")
-    func forgedMarker_steersNothing() async throws {
+    @Test("a forged marker inside the attacker's volume steers no claim into it", arguments: MemberKind.allCases)
+    func forgedMarker_steersNothing(_ kind: MemberKind) async throws {
         let bed = try await EngineTestBed.start()
         defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
-        let run = try bed.startEngine(bed.configuration(members: ["a"]))
+        let attack = try await AttackBed.start(kind, bed)
         // `team/a-db` renders `team-a-db`, as `team-a/db` will.
         try await bed.createClaim("team", "a-db", className: "nfs")
         let attacker = try await bed.waitForBound("team", "a-db")
@@ -69,36 +115,40 @@ struct TenantIsolationTests {
         #expect(attackerDirectory == "team-a-db")
         // The attacker's pod writes a marker naming the victim, as the old layout had it.
         let forged = #"{"claimName":"db","claimNamespace":"team-a","claimUID":"x","createdAt":"2026-01-01T00:00:00Z","provisioner":"p","version":1,"volumeName":"pvc-x"}"#
-        try Data(forged.utf8).write(to: URL(fileURLWithPath: bed.export("a") + "/team-a-db/.nfs-cluster-provisioner.json"))
+        try Data(forged.utf8).write(to: URL(fileURLWithPath: attack.local + "/team-a-db/.nfs-cluster-provisioner.json"))
         try await bed.createClaim("team-a", "db", className: "nfs")
         let victim = try await bed.waitForBound("team-a", "db")
         #expect(try directory(victim) != attackerDirectory, "the victim never lands in the attacker's directory")
         #expect(victim.metadata.annotations[Annotations.placement] == "ring")
-        #expect(bed.ownershipRecord("a", attackerDirectory)?.claim?.namespace == "team")
-        try await run.stop()
+        #expect(attack.record(attackerDirectory)?.claim?.namespace == "team")
+        try await attack.stop()
     }
 
-    @Test("whatever the tenant puts in its volume (a foreign marker, a FIFO, a symlink), onDelete: delete deletes it")
-    func tenantContent_cannotBlockOrSkipDeletion() async throws {
+    @Test("whatever the tenant puts in its volume (a foreign marker, a FIFO, a symlink), onDelete: delete deletes it",
+          arguments: MemberKind.allCases)
+    func tenantContent_cannotBlockOrSkipDeletion(_ kind: MemberKind) async throws {
         let bed = try await EngineTestBed.start()
         defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
-        let run = try bed.startEngine(bed.configuration(members: ["a"]))
+        let attack = try await AttackBed.start(kind, bed)
         try await bed.createClaim("apps", "one", className: "nfs")
         try await bed.createClaim("apps", "two", className: "nfs")
         let one = try await bed.waitForBound("apps", "one")
         let two = try await bed.waitForBound("apps", "two")
         let forged = #"{"claimName":"x","claimNamespace":"y","claimUID":"someone-else","createdAt":"2026-01-01T00:00:00Z","provisioner":"p","version":1,"volumeName":"pvc-x"}"#
-        try Data(forged.utf8).write(to: URL(fileURLWithPath: bed.export("a") + "/apps-one/.nfs-cluster-provisioner.json"))
-        #expect(mkfifo(bed.export("a") + "/apps-two/.nfs-cluster-provisioner.json", 0o644) == 0)
-        #expect(symlink("/", bed.export("a") + "/apps-two/root") == 0)
+        try Data(forged.utf8).write(to: URL(fileURLWithPath: attack.local + "/apps-one/.nfs-cluster-provisioner.json"))
+        try Data(repeating: 0x41, count: 128 * 1024).write(to: URL(fileURLWithPath: attack.local + "/apps-one/big"))
+        #expect(mkfifo(attack.local + "/apps-two/.nfs-cluster-provisioner.json", 0o644) == 0)
+        let outside = bed.root.child("outside-the-volume")
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: outside))
+        #expect(symlink(outside, attack.local + "/apps-two/link") == 0)
         for (name, pv) in [("one", one), ("two", two)] {
             try await bed.deleteClaim("apps", name)
             try await bed.waitUntil("PV of \(name) gone") { try await bed.volume(pv.metadata.name) == nil }
-            #expect(!FileManager.default.fileExists(atPath: bed.export("a") + "/apps-\(name)"), "the data went as the policy says")
+            #expect(!FileManager.default.fileExists(atPath: attack.local + "/apps-\(name)"), "the data went as the policy says")
         }
-        #expect(FileManager.default.fileExists(atPath: "/etc/hostname") || FileManager.default.fileExists(atPath: "/etc"))
-        try await run.stop()
+        #expect(try String(contentsOfFile: outside, encoding: .utf8) == "keep", "the symlink's target is untouched")
+        try await attack.stop()
     }
 
     @Test("a member re-pointed to another export under the same name reclaims nothing of its old PVs")
@@ -129,21 +179,21 @@ struct TenantIsolationTests {
         try await run.stop()
     }
 
-    @Test("a directory made by hand at a claim's path is never adopted")
-    func handMadeDirectory_isNotAdopted() async throws {
+    @Test("a directory made by hand at a claim's path is never adopted", arguments: MemberKind.allCases)
+    func handMadeDirectory_isNotAdopted(_ kind: MemberKind) async throws {
         let bed = try await EngineTestBed.start()
         defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
-        try FileManager.default.createDirectory(atPath: bed.export("a") + "/apps-db", withIntermediateDirectories: true)
-        try Data("not yours".utf8).write(to: URL(fileURLWithPath: bed.export("a") + "/apps-db/secret"))
-        let run = try bed.startEngine(bed.configuration(members: ["a"]))
+        let attack = try await AttackBed.start(kind, bed)
+        try FileManager.default.createDirectory(atPath: attack.local + "/apps-db", withIntermediateDirectories: true)
+        try Data("not yours".utf8).write(to: URL(fileURLWithPath: attack.local + "/apps-db/secret"))
         try await bed.createClaim("apps", "db", className: "nfs")
         let pv = try await bed.waitForBound("apps", "db")
         #expect(try directory(pv) != "apps-db")
         try await bed.deleteClaim("apps", "db")
         try await bed.waitUntil("PV gone") { try await bed.volume(pv.metadata.name) == nil }
-        #expect(try String(contentsOfFile: bed.export("a") + "/apps-db/secret", encoding: .utf8) == "not yours")
-        try await run.stop()
+        #expect(try String(contentsOfFile: attack.local + "/apps-db/secret", encoding: .utf8) == "not yours")
+        try await attack.stop()
     }
 
     @Test("volumes made before records existed get records at start: ours (annotations) and the Go original's (spec.nfs.path)")
