@@ -37,6 +37,22 @@ struct WorkQueueTests {
         #expect(await q.next() == "a")
     }
 
+    @Test("waitUntilIdle returns only once every queued key has been handled")
+    func waitUntilIdle_waitsForQueuedAndProcessingKeys() async {
+        let q = queue()
+        await q.waitUntilIdle()  // idle: at once
+        await q.add("a")
+        await q.add("b")
+        let waiter = Task { await q.waitUntilIdle(); return await q.isIdle }
+        let a = await q.next()
+        await q.done(a!)
+        #expect(await q.isIdle == false, "b is still queued")
+        let b = await q.next()
+        #expect(await q.isIdle == false, "b is being processed")
+        await q.done(b!)
+        #expect(await waiter.value == true)
+    }
+
     @Test("a waiting worker gets a key as soon as it is added")
     func next_waitsForAdd() async {
         let q = queue()

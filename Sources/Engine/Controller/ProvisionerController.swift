@@ -167,6 +167,19 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
         }
     }
 
+    /// One resync pass now, as the periodic one does: records listed again, crash leftovers
+    /// collected, every claim and volume re-queued. Then waits until both queues are idle
+    /// (each key handled once more; delayed retries not awaited). For tests and operators'
+    /// tools: "the engine looked at everything again and did what it does".
+    public func resyncNowAndWait() async {
+        await joinMembers(onlyUnloaded: false)
+        await OrphanCollector(context: context).collect()
+        for claim in context.claims.objects { await claimQueue.add(claim.key) }
+        for volume in context.volumes.objects { await volumeQueue.add(volume.key) }
+        await claimQueue.waitUntilIdle()
+        await volumeQueue.waitUntilIdle()
+    }
+
     /// Re-queues every claim and volume every resync period (level-based safety net), lists
     /// every member's records again (the index is a cache of the record files), and removes
     /// the empty volumes a crash left behind (``OrphanCollector``).

@@ -23,6 +23,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     private var delayed = DeadlineHeap<Key, C.Instant>()
     private var deadlines: [Key: C.Instant] = [:]
     private var shuttingDown = false
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     private let wake: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
     public let clock: C
@@ -125,6 +126,26 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
             dirty.remove(key)
             add(key)
         }
+        resumeIdleWaitersIfIdle()
+    }
+
+    /// True when nothing is queued and nothing is being processed (delayed keys, which
+    /// wait for their time, do not count).
+    public var isIdle: Bool { depth == 0 && processing.isEmpty }
+
+    /// Returns once the queue is idle (``isIdle``), or at once if it is, or when the queue
+    /// shuts down. What tests wait for instead of sleeping: "everything added so far has
+    /// been handled".
+    public func waitUntilIdle() async {
+        if isIdle || shuttingDown { return }
+        await withCheckedContinuation { idleWaiters.append($0) }
+    }
+
+    private func resumeIdleWaitersIfIdle() {
+        guard isIdle, !idleWaiters.isEmpty else { return }
+        let w = idleWaiters
+        idleWaiters = []
+        for waiter in w { waiter.resume() }
     }
 
     /// Stops accepting keys; waiting workers get nil once the queue is drained.
@@ -135,6 +156,9 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
         let w = waiters
         waiters = []
         for waiter in w { waiter.continuation.resume(returning: nil) }
+        let idle = idleWaiters
+        idleWaiters = []
+        for waiter in idle { waiter.resume() }
         wakeContinuation.finish()
     }
 

@@ -105,8 +105,8 @@ struct ProvisioningLifecycleTests {
         let dir = bed.export("a") + "/default-precious"
         try await bed.deleteClaim("default", "precious")
         try await bed.waitUntil("PV Released") { try await bed.volume(pv.metadata.name)?.status?.phase == "Released" }
-        // Give the engine every chance to (wrongly) act: a full resync pass.
-        try await Task.sleep(for: .milliseconds(500))
+        // Give the engine every chance to (wrongly) act: a full resync pass, handled.
+        await run.engine.controller.resyncNowAndWait()
         let after = try #require(try await bed.volume(pv.metadata.name))
         #expect(after.status?.phase == "Released")
         #expect(after.metadata.deletionTimestamp == nil)

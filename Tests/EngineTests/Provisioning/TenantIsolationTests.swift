@@ -308,7 +308,10 @@ struct CrashLeftoverTests {
         let pv = try await bed.waitForBound("apps", "once")
         try await bed.deleteClaim("apps", "once")
         try await bed.waitUntil("PV gone") { try await bed.volume(pv.metadata.name) == nil }
-        try await Task.sleep(for: .milliseconds(300))  // let the deletion's watch events arrive
+        // Every watch event of the PV has reached the cache once its deletion has; then
+        // every key they queued has been handled once the queues are idle.
+        try await bed.waitUntil("PV gone from the engine's cache") { run.engine.controller.context.volumes.get(name: pv.metadata.name) == nil }
+        await run.engine.controller.resyncNowAndWait()
         let deletes = bed.cluster.requestLog.filter { $0.method == "DELETE" && $0.path.hasSuffix("/persistentvolumes/\(pv.metadata.name)") }
         #expect(deletes.count == 1, "DELETE of the PV sent \(deletes.count) times")
         try await run.stop()
