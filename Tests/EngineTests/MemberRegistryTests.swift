@@ -2,7 +2,7 @@
 // new store.
 import Engine
 import KubeRuntime
-import VolumeStorage
+@testable import VolumeStorage
 import Logging
 import Testing
 

@@ -73,7 +73,8 @@ public actor MemberStorage {
 
     /// The member's name (``VolumeStore/member``).
     public nonisolated let name: String
-    public nonisolated let store: any VolumeStore
+    /// The store; only this actor calls it, on its executor with a timeout.
+    nonisolated let store: any VolumeStore
     /// The member's ownership records, in memory (see ``loadRecords()``).
     public nonisolated let records = OwnershipIndex()
     /// What the export's identity file must say; `nil`: not checked (tests of the store).
@@ -195,10 +196,6 @@ public actor MemberStorage {
         return freeSpaceReading
     }
 
-    /// Records a free-space figure learned otherwise (tests, a benchmark's fake store).
-    public func setFreeSpace(_ reading: FreeSpaceReading) {
-        freeSpaceReading = reading
-    }
 
     /// Stops the executor's threads (running calls finish first).
     public nonisolated func shutdown() {
@@ -206,14 +203,6 @@ public actor MemberStorage {
     }
 
     // MARK: - Running calls
-
-    /// Runs `body` on the executor (as one blocking call with the operation timeout),
-    /// unless the member is unhealthy; for operations outside this file's volume methods.
-    public func run<T: Sendable>(
-        _ operation: StorageOperation, _ body: @escaping @Sendable (any VolumeStore) throws(StorageError) -> T
-    ) async throws(StorageError) -> T {
-        try await perform(operation, .root, body)
-    }
 
     /// Runs `body` on the executor, unless the member is unhealthy, and feeds the outcome to
     /// the health state machine.
