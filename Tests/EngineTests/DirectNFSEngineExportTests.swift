@@ -10,7 +10,7 @@ import RingCore
 import TestSupport
 import Testing
 
-@Suite("Engine on direct NFS members (nfs-ganesha): full and forbidden exports", .timeLimit(.minutes(3)))
+@Suite("Engine on direct NFS members (nfs-ganesha): full and forbidden exports", .timeLimit(.minutes(3)), .shutsDownTestBeds)
 struct DirectNFSEngineExportTests {
     /// The placement threshold of these tests: a filled 1 MiB tmpfs is far below it.
     static let threshold: UInt64 = 256 * 1024
@@ -38,7 +38,6 @@ struct DirectNFSEngineExportTests {
         let roomy = try await GaneshaServer.start()
         defer { roomy.stop() }
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
         let configuration = bed.configuration([full.memberConfiguration(name: "full"), roomy.memberConfiguration(name: "roomy")])
         let ring = try RingSnapshotOf(configuration)
@@ -58,6 +57,9 @@ struct DirectNFSEngineExportTests {
             let volume = try await bed.waitForBound("data", name)
             #expect(try placement(of: volume) == ("roomy", "spill-over"))
             #expect(volume.spec?.nfs?.path == "/export/data-\(name)")
+            try await bed.waitUntil("ProvisioningSucceeded about \(name)") {
+                try await !bed.eventMessages("ProvisioningSucceeded", about: name, namespace: "data").isEmpty
+            }
             let succeeded = try await bed.eventMessages("ProvisioningSucceeded", about: name, namespace: "data")
             #expect(succeeded.contains { $0.contains("spill-over: full: ") && $0.contains("free, below the 256.0 KiB threshold") },
                     "the event names the full member and its free space: \(succeeded)")
@@ -81,7 +83,6 @@ struct DirectNFSEngineExportTests {
         let full = try await fullServer()
         defer { full.stop() }
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
         let run = try bed.startEngine(bed.configuration([full.memberConfiguration(name: "full")]), configure: configure)
 
@@ -103,7 +104,6 @@ struct DirectNFSEngineExportTests {
         // Root-owned 0755: the squashed client (anonymous uid) may look but not write.
         try #require(chmod(server.exportDirectory("squashed"), 0o755) == 0, "chmod: errno \(errno)")
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
         // Routine probes 30 s apart (the default): the startup probe fails to write (one
         // failure, "suspect"), and listing the member's ownership records meets the refusal,

@@ -8,14 +8,13 @@ import RingCore
 import TestSupport
 import Testing
 
-@Suite("Engine on direct NFS members (nfs-ganesha): stopped and killed servers", .timeLimit(.minutes(3)))
+@Suite("Engine on direct NFS members (nfs-ganesha): stopped and killed servers", .timeLimit(.minutes(3)), .shutsDownTestBeds)
 struct DirectNFSEngineFaultTests {
     @Test func stoppedServer_memberUnhealthyAfterOneTimeout_claimsBindOnTheOthers_recoversAfterSIGCONT() async throws {
         let servers = try await startGaneshaServers(count: 3)
         defer { for server in servers { server.stop() } }
         let serverB = servers[1]
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
         let configuration = bed.configuration(zip(["a", "b", "c"], servers).map { $1.memberConfiguration(name: $0) })
         let ring = try RingSnapshotOf(configuration)
@@ -77,7 +76,6 @@ struct DirectNFSEngineFaultTests {
         defer { for server in servers { server.stop() } }
         let serverA = servers[0]
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
         let configuration = bed.configuration(zip(["a", "b"], servers).map { $1.memberConfiguration(name: $0) })
         let ring = try RingSnapshotOf(configuration)

@@ -6,6 +6,7 @@ public import VolumeStorage
 public import LocalCluster
 public import RingCore
 import Foundation
+import Synchronization
 public import Logging
 public import MetricsTestKit
 
@@ -39,8 +40,14 @@ public final class EngineTestBed: Sendable {
         let transport = try AsyncHTTPClientTransport(configuration: clientConfiguration)
         let logger = testLogger("engine")
         let client = KubeClient(configuration: clientConfiguration, transport: transport, logger: logger)
-        return EngineTestBed(cluster: cluster, client: client, root: root, logger: logger)
+        let bed = EngineTestBed(cluster: cluster, client: client, root: root, logger: logger)
+        registry?.add(bed)
+        return bed
     }
+
+    /// The beds started in the current scope, shut down (awaited) when it ends: a test
+    /// trait sets it, so that no bed's servers outlive its test.
+    @TaskLocal public static var registry: EngineTestBedRegistry?
 
     public func shutdown() async {
         try? await client.shutdown()
@@ -212,4 +219,22 @@ public func testLogger(_ label: String) -> Logger {
         return logger
     }
     return Logger(label: label, factory: { _ in SwiftLogNoOpLogHandler() })
+}
+
+/// Collects the beds started in one test, to shut them all down (awaited) at its end.
+public final class EngineTestBedRegistry: Sendable {
+    private let beds = Mutex<[EngineTestBed]>([])
+
+    public init() {}
+
+    func add(_ bed: EngineTestBed) { beds.withLock { $0.append(bed) } }
+
+    /// Shuts down every bed started in the scope, in reverse order.
+    public func shutdownAll() async {
+        let all = beds.withLock { current in
+            defer { current = [] }
+            return current
+        }
+        for bed in all.reversed() { await bed.shutdown() }
+    }
 }

@@ -7,12 +7,11 @@ import TestSupport
 
 /// Provision → bind → release → reclaim, against LocalCluster (which plays the PV
 /// controller) with temporary directories as the NFS exports.
-@Suite("Provisioning life cycle", .timeLimit(.minutes(2)))
+@Suite("Provisioning life cycle", .timeLimit(.minutes(2)), .shutsDownTestBeds)
 struct ProvisioningLifecycleTests {
     @Test("a claim gets a directory with the class's mode and a marker, and a PV naming the member's address")
     func provision_bind() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: ["onDelete": "delete", "mountPermissions": "0750"])
         let run = try bed.startEngine(bed.configuration(members: ["a", "b", "c"]))
         let uid = try await bed.createClaim("team-a", "data-db-0", className: "nfs")
@@ -64,7 +63,6 @@ struct ProvisioningLifecycleTests {
     ])
     func release_appliesPolicy(parameters: [String: String], expected: String) async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: parameters)
         let run = try bed.startEngine(bed.configuration(members: ["a", "b"]))
         try await bed.createClaim("default", "web", className: "nfs")
@@ -96,7 +94,6 @@ struct ProvisioningLifecycleTests {
     @Test("Retain PVs are never touched: the PV stays Released with its data")
     func retainPV_untouched() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("keep", parameters: ["onDelete": "delete"], reclaimPolicy: "Retain")
         let run = try bed.startEngine(bed.configuration(members: ["a"]))
         try await bed.createClaim("default", "precious", className: "keep")
@@ -119,7 +116,6 @@ extension ProvisioningLifecycleTests {
     @Test("a released PV of the original provisioner (no record) keeps its data; only the PV goes")
     func legacyPV_keepsData() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         let legacyDir = bed.export("a") + "/old-data"
         try FileManager.default.createDirectory(atPath: legacyDir, withIntermediateDirectories: true)
         try Data("legacy".utf8).write(to: URL(fileURLWithPath: legacyDir + "/file"))
@@ -133,7 +129,8 @@ extension ProvisioningLifecycleTests {
         let run = try bed.startEngine(bed.configuration(members: ["a"]))
         try await bed.waitUntil("legacy PV deleted", timeout: .seconds(30)) { try await bed.volume(pv.metadata.name) == nil }
         #expect(try String(contentsOfFile: legacyDir + "/file", encoding: .utf8) == "legacy")
-        #expect(try await bed.events(about: "pvc-legacy").contains { $0.reason == "VolumeDataKept" })
+        // Events are sent in the background: wait for it.
+        try await bed.waitUntil("VolumeDataKept event") { try await bed.events(about: "pvc-legacy").contains { $0.reason == "VolumeDataKept" } }
         try await run.stop()
     }
 }

@@ -10,12 +10,11 @@ import RingCore
 
 /// The guarantees that matter when things go wrong: crashes, re-created claims, ring
 /// changes, hung members.
-@Suite("Provisioning under faults and changes", .timeLimit(.minutes(3)))
+@Suite("Provisioning under faults and changes", .timeLimit(.minutes(3)), .shutsDownTestBeds)
 struct ProvisioningRecoveryTests {
     @Test("a re-created claim (StatefulSet) finds its data again")
     func recreatedClaim_findsItsData() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("sts", parameters: ["onDelete": "retain"])
         let run = try bed.startEngine(bed.configuration(members: ["a", "b", "c"]))
         let firstUID = try await bed.createClaim("db", "data-postgres-0", className: "sts")
@@ -41,7 +40,6 @@ struct ProvisioningRecoveryTests {
     @Test("adding a member moves no existing volume; new claims use the new ring")
     func addMember_existingVolumesStay() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
         let run = try bed.startEngine(bed.configuration(members: ["a", "b"]))
         var before: [String: String] = [:]
@@ -78,7 +76,6 @@ struct ProvisioningRecoveryTests {
     @Test("a crash between the directory and the PV recovers with exactly one directory")
     func crashBetweenDirectoryAndPV_recoversWithOneDirectory() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
         // PV creation hangs long enough for the crash to hit after the directory exists.
         let stall = bed.cluster.injectFault(FaultRule(method: "POST", path: .contains("/persistentvolumes"), trigger: .always, action: .delay(.seconds(30))))
@@ -102,7 +99,6 @@ struct ProvisioningRecoveryTests {
     @Test("a claim re-created while its old PV awaits deletion keeps its data")
     func recreatedDuringPendingDelete_keepsData() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
         let members = ["a", "b"]
         // An engine that provisions but does not reclaim yet (deletes pending).
@@ -123,14 +119,13 @@ struct ProvisioningRecoveryTests {
         try await bed.waitUntil("old PV deleted") { try await bed.volume(old.metadata.name) == nil }
         #expect(try String(contentsOfFile: dir + "/data", encoding: .utf8) == "precious")
         #expect(try VolumeRecord(annotations: fresh.metadata.annotations).directory == record.directory)
-        #expect(try await bed.events(about: old.metadata.name).contains { $0.reason == "VolumeDataKept" })
+        try await bed.waitUntil("VolumeDataKept event") { try await bed.events(about: old.metadata.name).contains { $0.reason == "VolumeDataKept" } }
         try await reclaimer.stop()
     }
 
     @Test("a member whose calls hang costs one timeout; claims keep being placed on the others")
     func hungMember_othersKeepWorking() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
         let hung = Mutex<FakeVolumeStore?>(nil)
         let run = try bed.startEngine(bed.configuration(members: ["a", "b", "c"])) { options in
@@ -170,7 +165,6 @@ struct ProvisioningRecoveryTests {
     @Test("draining members take no new claims but keep serving their volumes")
     func drainingMember_takesNoNewClaims() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
         let run = try bed.startEngine(bed.configuration(members: ["a", "b"]))
         try await bed.createClaim("x", "old", className: "nfs")
@@ -192,7 +186,6 @@ struct ProvisioningRecoveryTests {
     @Test("if the PV cannot be saved, the directory made for it is removed and a warning says so")
     func pvSaveFailure_removesDirectory() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
         let refuse = bed.cluster.injectFault(FaultRule(method: "POST", path: .contains("/persistentvolumes"), trigger: .always,
                                                        action: .status(code: 403, reason: "Forbidden", message: "test: no", retryAfterSeconds: nil)))

@@ -8,7 +8,7 @@ import TestSupport
 @testable import VolumeStorage
 
 /// What is provisioned and what is refused, and how the engine reports it.
-@Suite("Provisioning rules, events, metrics and leadership", .timeLimit(.minutes(2)))
+@Suite("Provisioning rules, events, metrics and leadership", .timeLimit(.minutes(2)), .shutsDownTestBeds)
 struct ProvisioningRulesTests {
     func waitForFailure(_ bed: EngineTestBed, _ ns: String, _ name: String, containing text: String) async throws {
         try await bed.waitUntil("ProvisioningFailed containing \(text)") {
@@ -19,7 +19,6 @@ struct ProvisioningRulesTests {
     @Test("a pathPattern that escapes the export is refused, from the class or through an annotation value; nothing is created")
     func traversal_isRefused() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("dotdot", parameters: ["pathPattern": "../${.PVC.name}"])
         try await bed.createClass("absolute", parameters: ["pathPattern": "/etc/${.PVC.name}"])
         try await bed.createClass("byannotation", parameters: ["pathPattern": "${.PVC.annotations.example.com/path}/${.PVC.name}"])
@@ -39,7 +38,6 @@ struct ProvisioningRulesTests {
     @Test("selector, block mode, data source and unknown parameters get a ProvisioningFailed event naming the reason")
     func unsupportedClaims_areReported() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
         try await bed.createClass("typo", parameters: ["ondelete": "delete"])
         try await bed.createClass("badbool", parameters: ["archiveOnDelete": "yes"])
@@ -69,7 +67,6 @@ struct ProvisioningRulesTests {
     @Test("WaitForFirstConsumer: nothing happens until the scheduler picks a node")
     func waitForFirstConsumer_waitsForSelectedNode() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("late", bindingMode: "WaitForFirstConsumer")
         let run = try bed.startEngine(bed.configuration(members: ["a"]))
         try await bed.createClaim("x", "wait", className: "late")
@@ -86,7 +83,6 @@ struct ProvisioningRulesTests {
     @Test("events that cannot be written never fail provisioning; metrics count provisions and deletes per class and member")
     func eventsFailing_metricsCounted() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
         _ = bed.cluster.injectFault(FaultRule(method: "POST", path: .contains("/events"), trigger: .always, action: .internalError))
         let metrics = TestMetrics()
@@ -110,7 +106,6 @@ struct ProvisioningRulesTests {
     @Test("losing the lease stops the work and run() fails")
     func lostLease_stopsWork() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
         let run = try bed.startEngine(bed.configuration(members: ["a"])) { options in
             options.leaderElection = LeaderElectionConfiguration(identity: "me", leaseName: "example.com-nfs", namespace: "default",

@@ -52,7 +52,7 @@ struct AttackBed {
     }
 }
 
-@Suite("Tenant isolation: ownership lives outside the volume", .timeLimit(.minutes(3)))
+@Suite("Tenant isolation: ownership lives outside the volume", .timeLimit(.minutes(3)), .shutsDownTestBeds)
 struct TenantIsolationTests {
     let nested = "${.PVC.namespace}/${.PVC.name}"
 
@@ -64,7 +64,6 @@ struct TenantIsolationTests {
           arguments: MemberKind.allCases)
     func flatClaim_cannotTakeOverNestedParent(_ kind: MemberKind) async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nested", parameters: ["pathPattern": nested, "onDelete": "delete"])
         try await bed.createClass("flat", parameters: ["onDelete": "delete"])
         let attack = try await AttackBed.start(kind, bed)
@@ -87,7 +86,6 @@ struct TenantIsolationTests {
     @Test("a nested claim is never created inside an existing flat volume")
     func nestedClaim_neverInsideAFlatVolume() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nested", parameters: ["pathPattern": nested])
         try await bed.createClass("flat")
         let run = try bed.startEngine(bed.configuration(members: ["a"]))
@@ -105,7 +103,6 @@ struct TenantIsolationTests {
     @Test("a forged marker inside the attacker's volume steers no claim into it", arguments: MemberKind.allCases)
     func forgedMarker_steersNothing(_ kind: MemberKind) async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
         let attack = try await AttackBed.start(kind, bed)
         // `team/a-db` renders `team-a-db`, as `team-a/db` will.
@@ -128,7 +125,6 @@ struct TenantIsolationTests {
           arguments: MemberKind.allCases)
     func tenantContent_cannotBlockOrSkipDeletion(_ kind: MemberKind) async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
         let attack = try await AttackBed.start(kind, bed)
         try await bed.createClaim("apps", "one", className: "nfs")
@@ -154,7 +150,6 @@ struct TenantIsolationTests {
     @Test("a member re-pointed to another export under the same name reclaims nothing of its old PVs")
     func repointedMember_reclaimsNothing() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
         let first = bed.configuration(members: ["a"])
         let run = try bed.startEngine(first)
@@ -182,7 +177,6 @@ struct TenantIsolationTests {
     @Test("a directory made by hand at a claim's path is never adopted", arguments: MemberKind.allCases)
     func handMadeDirectory_isNotAdopted(_ kind: MemberKind) async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
         let attack = try await AttackBed.start(kind, bed)
         try FileManager.default.createDirectory(atPath: attack.local + "/apps-db", withIntermediateDirectories: true)
@@ -199,7 +193,6 @@ struct TenantIsolationTests {
     @Test("volumes made before records existed get records at start: ours (annotations) and the Go original's (spec.nfs.path)")
     func migration_recordsOlderVolumes() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
         for dir in ["apps-ours", "apps-legacy-pvc-1"] {
             try FileManager.default.createDirectory(atPath: bed.export("a") + "/" + dir, withIntermediateDirectories: true)
@@ -228,12 +221,11 @@ struct TenantIsolationTests {
 
 /// Filesystem calls per new claim, counted at the VolumeStore boundary: the same whatever
 /// the number of members, and none on members that are not chosen.
-@Suite("Per-claim storage cost does not grow with the member count")
+@Suite("Per-claim storage cost does not grow with the member count", .shutsDownTestBeds)
 struct PerClaimCostTests {
     @Test(arguments: [3, 30, 300])
     func callsPerClaim_onlyOnTheChosenMember(_ memberCount: Int) async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
         let stores = Mutex<[String: FakeVolumeStore]>([:])
         let names = (0..<memberCount).map { "m\($0)" }
@@ -267,12 +259,11 @@ struct PerClaimCostTests {
     }
 }
 
-@Suite("What a crash leaves behind")
+@Suite("What a crash leaves behind", .shutsDownTestBeds)
 struct CrashLeftoverTests {
     @Test("a record still creating for a claim that is gone and has no PV: removed when empty, kept and reported when not")
     func orphans_removedWhenEmpty_keptWhenNot() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
         // What a kill between the record and the PV leaves, for claims deleted meanwhile.
         let store = try MountedVolumeStore(configuration: .init(member: "a", mountPath: bed.export("a"), requireMountPoint: false))
@@ -301,7 +292,6 @@ struct CrashLeftoverTests {
     @Test("a reclaimed PV is reclaimed once: its later watch events do not delete it again")
     func reclaim_runsOnce() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
         let run = try bed.startEngine(bed.configuration(members: ["a"]))
         try await bed.createClaim("apps", "once", className: "nfs")
