@@ -170,6 +170,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "KubeRuntimeTests",
+            dependencies: ["KubeRuntime", "LocalCluster", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VolumeStorageTests",
+            dependencies: ["VolumeStorage", "NFSServerHarness", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "LocalClusterTests",
             dependencies: [
                 "LocalCluster",

@@ -1,6 +1,7 @@
 import Foundation
 import RingCore
 import Testing
+import TestSupport
 @testable import Engine
 @testable import KubeRuntime
 @testable import VolumeStorage

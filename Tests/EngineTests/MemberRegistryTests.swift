@@ -5,6 +5,7 @@ import KubeRuntime
 @testable import VolumeStorage
 import Logging
 import Testing
+import TestSupport
 
 @Suite("MemberRegistry")
 struct MemberRegistryTests {

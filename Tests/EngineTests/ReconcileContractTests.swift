@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Engine
 @testable import KubeRuntime
 @testable import VolumeStorage

@@ -3,6 +3,7 @@ import Engine
 import KubeRuntime
 import VolumeStorage
 import Testing
+import TestSupport
 
 @Suite("Storage parameters")
 struct StorageParameterTests {

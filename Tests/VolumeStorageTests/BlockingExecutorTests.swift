@@ -5,6 +5,7 @@ import VolumeStorage
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 
 /// Polls `condition` until it holds or `timeout` passes (for effects on other threads that
 /// cannot be awaited). Returns whether it held.

@@ -3,6 +3,7 @@ import KubeRuntime
 import VolumeStorage
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct ClientQuantityTests {
     @Test(arguments: [

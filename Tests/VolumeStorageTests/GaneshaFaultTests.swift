@@ -133,20 +133,3 @@ struct GaneshaFaultTests {
     }
 }
 
-/// Writes zeros into `path` until the filesystem is full (ENOSPC).
-func fillFileSystem(at path: String) throws {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    try #require(fd >= 0, "cannot create \(path): errno \(errno)")
-    defer { close(fd) }
-    let chunk = [UInt8](repeating: 0, count: 64 * 1024)
-    while true {
-        let written = chunk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if written < 0 {
-            try #require(errno == ENOSPC, "filling \(path) failed with errno \(errno)")
-            return
-        }
-        if written < chunk.count {
-            continue  // the last partial chunk; the next write fails with ENOSPC
-        }
-    }
-}

@@ -2,6 +2,7 @@ import Engine
 import KubeRuntime
 import VolumeStorage
 import Testing
+import TestSupport
 
 /// DNS-1123 names are validated before sending.
 @Suite struct ClientNameValidationTests {

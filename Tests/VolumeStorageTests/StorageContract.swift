@@ -5,6 +5,7 @@ import VolumeStorage
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// A store under test, with local access to the directory backing its export (a temp dir
 /// for the mounted store, the directory nfs-ganesha exports for the libnfs store) and to a
@@ -84,11 +85,6 @@ enum StorageContract: String, CaseIterable, Sendable, CustomTestStringConvertibl
 }
 
 // MARK: - Helpers shared by the contract files
-
-/// `RelativePath` from a literal known to be valid.
-func rel(_ string: String) throws(StorageError) -> RelativePath {
-    try RelativePath(string)
-}
 
 /// lstat of a local path: (kind, permission bits), or nil when absent.
 func localStat(_ path: String) -> (kind: FileKind, mode: UInt32, inode: UInt64)? {

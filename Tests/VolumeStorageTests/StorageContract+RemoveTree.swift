@@ -5,6 +5,7 @@ import VolumeStorage
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 extension StorageContract {
     static let removeBodies: [StorageContract: @Sendable (StoreContractFixture) throws -> Void] = [

@@ -1,0 +1,28 @@
+// Small filesystem helpers shared by the storage and engine tests.
+import Glibc
+public import VolumeStorage
+
+/// `RelativePath` from a literal known to be valid.
+public func rel(_ string: String) throws(StorageError) -> RelativePath {
+    try RelativePath(string)
+}
+
+/// A local filesystem call of a test helper failed.
+public struct LocalFileSystemError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Writes zeros into `path` until the filesystem is full (ENOSPC).
+public func fillFileSystem(at path: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { throw LocalFileSystemError(description: "cannot create \(path): errno \(errno)") }
+    defer { close(fd) }
+    let chunk = [UInt8](repeating: 0, count: 64 * 1024)
+    while true {
+        let written = chunk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if written < 0 {
+            guard errno == ENOSPC else { throw LocalFileSystemError(description: "filling \(path) failed with errno \(errno)") }
+            return
+        }
+    }
+}
