@@ -35,14 +35,16 @@ struct KubectlEndToEndTests {
         let again = try await kubectl.run(["apply"] + files)
         #expect(again.status == 0 && again.stdout.components(separatedBy: "unchanged").count == 5, "\(again)")
 
-        let watch = try kubectl.start("get", "pvc", "--watch")
-        defer { watch.stop() }
-
         // A claim on an Immediate class binds by itself.
         let claim = try await kubectl.run("apply", "-f", Playground.example("pvc.yaml"))
         #expect(claim.stdout.contains("persistentvolumeclaim/shared-data created"), "\(claim)")
         let bound = try await kubectl.run("wait", "--for=jsonpath={.status.phase}=Bound", "pvc/shared-data", "--timeout=90s")
         #expect(bound.status == 0 && bound.stdout.contains("persistentvolumeclaim/shared-data condition met"), "\(bound)")
+
+        // A watch from here on: once it has printed the current claims, it misses nothing.
+        let watch = try kubectl.start("get", "pvc", "--watch")
+        defer { watch.stop() }
+        try await watch.waitForOutput { Self.rows($0, "shared-data").contains { $0.dropFirst().first == "Bound" } }
 
         // StatefulSet claims on the WaitForFirstConsumer class wait for a node, which the
         // user sets in place of the scheduler.
@@ -94,12 +96,12 @@ struct KubectlEndToEndTests {
         #expect(!FileManager.default.fileExists(atPath: sharedDirectory), "onDelete=delete removes the directory")
         #expect(FileManager.default.fileExists(atPath: retainedDirectory), "onDelete=retain keeps the directory")
 
-        // The watch saw the claim appear, bind and go.
+        // The watch saw the claim set appear and bind, and the deleted claims terminate.
         try await watch.waitForOutput { output in
-            let lines = output.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
-            let shared = lines.filter { $0.first == "shared-data" }
-            return shared.contains { $0.dropFirst().first == "Pending" } && shared.contains { $0.dropFirst().first == "Bound" }
-                && shared.contains { $0.dropFirst().first == "Terminating" }
+            let web = Self.rows(output, "data-web-0").compactMap { $0.dropFirst().first }
+            return web.contains("Pending") && web.contains("Bound")
+                && Self.rows(output, "shared-data").contains { $0.dropFirst().first == "Terminating" }
+                && Self.rows(output, "data-web-1").contains { $0.dropFirst().first == "Terminating" }
         }
         #expect(watch.output.hasPrefix("NAME"), "\(watch.output)")
 
@@ -107,6 +109,12 @@ struct KubectlEndToEndTests {
         #expect(status == 0, "\(playground.process.errorOutput.suffix(3000))")
         #expect(playground.process.output.contains("playground stopped"))
         #expect(!FileManager.default.fileExists(atPath: playground.root), "the playground's temporary directory is removed")
+    }
+
+    /// The cells of the lines of `output` whose first cell is `name`.
+    static func rows(_ output: String, _ name: String) -> [[String]] {
+        output.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+            .filter { $0.first == name }
     }
 
     @Test("kubectl's writes meet the API server's rules: strict field validation, immutability, a watch of PVs")
@@ -138,15 +146,15 @@ struct KubectlEndToEndTests {
         let immutable = try await kubectl.run("apply", "-f", changed)
         #expect(immutable.status != 0 && immutable.stderr.contains("updates to parameters are forbidden"), "\(immutable)")
 
-        let watch = try kubectl.start("get", "pv", "--watch", "--output-watch-events")
-        defer { watch.stop() }
         let claim = try await kubectl.run("create", "-f", Playground.example("pvc.yaml"))
         #expect(claim.status == 0, "\(claim)")
         #expect(try await kubectl.run("wait", "--for=jsonpath={.status.phase}=Bound", "pvc/shared-data", "--timeout=90s").status == 0)
+        // The watch lists the PV as ADDED first; from then on it misses nothing.
+        let watch = try kubectl.start("get", "pv", "--watch", "--output-watch-events")
+        defer { watch.stop() }
+        try await watch.waitForOutput { $0.contains("ADDED") }
         #expect(try await kubectl.run("delete", "pvc", "shared-data").status == 0)
-        try await watch.waitForOutput { output in
-            output.contains("ADDED") && output.contains("MODIFIED") && output.contains("DELETED")
-        }
+        try await watch.waitForOutput { output in output.contains("MODIFIED") && output.contains("DELETED") }
         #expect(watch.output.split(separator: "\n").filter { $0.contains("DELETED") }.allSatisfy { $0.contains("default/shared-data") },
                 "\(watch.output)")
 
@@ -332,7 +340,9 @@ struct Kubectl: Sendable {
         process.executableURL = URL(fileURLWithPath: try Self.executable())
         process.arguments = ["--kubeconfig", kubeconfig, "--cache-dir", home + "/cache"] + arguments
         process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": home]
-        for path in [output, error] { FileManager.default.createFile(atPath: path, contents: nil) }
+        for path in [output, error] where !FileManager.default.createFile(atPath: path, contents: nil) {
+            throw KubectlTestError("cannot create \(path)")
+        }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: error))
         process.standardInput = FileHandle.nullDevice

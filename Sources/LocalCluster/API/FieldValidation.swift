@@ -110,6 +110,14 @@ enum FieldValidation {
         return unknownFields(new, schema: schema).filter { !before.contains($0) }
     }
 
+    /// The warnings for a write of `new` over `old` (nil for a create), or the 400 of the
+    /// strict decoder; nothing is computed for `Ignore`.
+    static func validate(new: JSONValue, old: JSONValue?, resource: ResourceType,
+                         _ validation: WriteOptions.Validation) throws(APIStatus) -> [String] {
+        guard validation != .ignore else { return [] }
+        return try check(introducedUnknownFields(new: new, old: old, resource: resource), validation, resource: resource)
+    }
+
     /// Applies the directive: nothing, warnings, or the 400 of the strict decoder.
     static func check(_ unknown: [String], _ validation: WriteOptions.Validation, resource: ResourceType) throws(APIStatus) -> [String] {
         guard !unknown.isEmpty else { return [] }

@@ -76,8 +76,9 @@ final class Registry: Sendable {
     // MARK: Create
 
     /// POST: create an object (201). See AS registry/generic/registry/store.go Create.
+    /// (The direct API and the controllers: no field validation, no warnings.)
     func create(_ resource: ResourceType, namespace: String?, body: JSONValue, dryRun: Bool) throws(APIStatus) -> JSONValue {
-        try create(resource, namespace: namespace, body: body, options: WriteOptions(dryRun: dryRun)).object
+        try create(resource, namespace: namespace, body: body, options: WriteOptions(dryRun: dryRun, fieldValidation: .ignore)).object
     }
 
     /// POST with its options; the result carries the warnings for the `Warning` headers.
@@ -85,8 +86,7 @@ final class Registry: Sendable {
         let info = resource.info
         if info.readOnly { throw APIStatus.methodNotAllowed() }
         var object = try decodeBody(body, as: resource)
-        let warnings = try FieldValidation.check(FieldValidation.introducedUnknownFields(new: object, old: nil, resource: resource),
-                                                 options.fieldValidation, resource: resource)
+        let warnings = try FieldValidation.validate(new: object, old: nil, resource: resource, options.fieldValidation)
         let dryRun = options.dryRun
         try applyNamespace(&object, resource: resource, namespace: namespace)
         if let version = object.string(at: "metadata", "resourceVersion"), !version.isEmpty {
@@ -176,11 +176,12 @@ final class Registry: Sendable {
     // MARK: Update and patch
 
     /// PUT: replace an object (200), or its status with `subresource == .status`.
+    /// (The direct API and the controllers: no field validation, no warnings.)
     func update(_ resource: ResourceType, namespace: String?, name: String, subresource: Subresource?,
                 body: JSONValue, dryRun: Bool) throws(APIStatus) -> JSONValue
     {
         try update(resource, namespace: namespace, name: name, subresource: subresource, body: body,
-                   options: WriteOptions(dryRun: dryRun)).object
+                   options: WriteOptions(dryRun: dryRun, fieldValidation: .ignore)).object
     }
 
     /// PUT with its options.
@@ -195,11 +196,12 @@ final class Registry: Sendable {
     }
 
     /// PATCH: apply a JSON merge patch or JSON patch to the current object (200).
+    /// (The direct API and the controllers: no field validation, no warnings.)
     func patch(_ resource: ResourceType, namespace: String?, name: String, subresource: Subresource?,
                type: PatchType, patch: JSONValue, dryRun: Bool) throws(APIStatus) -> JSONValue
     {
         try self.patch(resource, namespace: namespace, name: name, subresource: subresource, type: type, patch: patch,
-                       options: WriteOptions(dryRun: dryRun)).object
+                       options: WriteOptions(dryRun: dryRun, fieldValidation: .ignore)).object
     }
 
     /// PATCH with its options: JSON merge patch, JSON patch or strategic merge patch.
@@ -264,8 +266,7 @@ final class Registry: Sendable {
                 throw APIStatus.notFound(resource: info.plural, group: info.group, name: name)
             }
             var object = try makeObject(current)
-            warnings = try FieldValidation.check(FieldValidation.introducedUnknownFields(new: object, old: current, resource: resource),
-                                                 options.fieldValidation, resource: resource)
+            warnings = try FieldValidation.validate(new: object, old: current, resource: resource, options.fieldValidation)
             let bodyName = object.string(at: "metadata", "name") ?? ""
             if bodyName != name {
                 throw APIStatus.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
