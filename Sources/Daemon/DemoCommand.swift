@@ -145,8 +145,8 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
-    static func temporaryDirectory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.path + "/ncp-demo-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+    static func temporaryDirectory(prefix: String = "ncp-demo-") throws -> String {
+        let path = FileManager.default.temporaryDirectory.path + "/" + prefix + String(UInt32.random(in: 0...UInt32.max), radix: 36)
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }

@@ -15,7 +15,7 @@ struct NFSClusterProvisioner: AsyncParsableCommand {
         commandName: "nfs-cluster-provisioner",
         abstract: "A Kubernetes volume provisioner that spreads PersistentVolumes over many NFS servers.",
         version: EngineInfo.version,
-        subcommands: [RunCommand.self, DemoCommand.self, RingCommand.self, CheckCommand.self],
+        subcommands: [RunCommand.self, DemoCommand.self, PlaygroundCommand.self, RingCommand.self, CheckCommand.self],
         defaultSubcommand: RunCommand.self
     )
 

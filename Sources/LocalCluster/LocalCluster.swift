@@ -121,10 +121,12 @@ public final class LocalCluster: Sendable {
     }
 
     /// A kubeconfig pointing at this cluster (context `localcluster`, namespace `namespace`),
-    /// with a bearer token if given and the TLS CA file if configured.
-    public func kubeconfigYAML(token: String? = nil, namespace: String = "default") -> String {
+    /// with a bearer token if given and the TLS CA file if configured. `server` replaces
+    /// ``baseURL`` (for a cluster listening on all interfaces, which clients reach at a
+    /// concrete address).
+    public func kubeconfigYAML(token: String? = nil, namespace: String = "default", server: String? = nil) -> String {
         func quoted(_ text: String) -> String { JSONValue.string(text).encodedString() }
-        var cluster = "    server: \(quoted(baseURL))\n"
+        var cluster = "    server: \(quoted(server ?? baseURL))\n"
         if let ca = configuration.tls?.certificateAuthorityPath {
             cluster += "    certificate-authority: \(quoted(ca))\n"
         }

@@ -44,7 +44,7 @@ struct PathsTests {
 
     @Test func item01_unknownPathsAre404WithAStatus() async throws {
         try await Fixtures.withCluster { _, client in
-            for path in ["/apis/apps/v1/deployments", "/api/v1/namespaces/default/pods", "/api/v2/persistentvolumes",
+            for path in ["/apis/apps/v1/deployments", "/api/v1/namespaces/default/configmaps", "/api/v2/persistentvolumes",
                          "/api/v1/namespaces/default/persistentvolumes", "/nonsense", "/api/v1/persistentvolumes/x/scale"] {
                 let response = try await client.get(path)
                 #expect(response.status == 404, "\(path)")

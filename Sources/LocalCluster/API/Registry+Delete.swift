@@ -22,6 +22,7 @@ extension Registry {
 
     func delete(_ resource: ResourceType, namespace: String?, name: String, options: DeleteOptions) throws(APIStatus) -> DeleteResult {
         let info = resource.info
+        if info.readOnly { throw APIStatus.methodNotAllowed() }
         let key = Self.key(resource, namespace: namespace, name: name)
         let now = clock()
         let outcome = try store.write(resource, key, dryRun: options.dryRun) { (current) throws(APIStatus) -> ObjectStore.Decision in

@@ -76,9 +76,18 @@ final class Registry: Sendable {
     // MARK: Create
 
     /// POST: create an object (201). See AS registry/generic/registry/store.go Create.
+    /// (The direct API and the controllers: no field validation, no warnings.)
     func create(_ resource: ResourceType, namespace: String?, body: JSONValue, dryRun: Bool) throws(APIStatus) -> JSONValue {
+        try create(resource, namespace: namespace, body: body, options: WriteOptions(dryRun: dryRun, fieldValidation: .ignore)).object
+    }
+
+    /// POST with its options; the result carries the warnings for the `Warning` headers.
+    func create(_ resource: ResourceType, namespace: String?, body: JSONValue, options: WriteOptions) throws(APIStatus) -> WriteResult {
         let info = resource.info
+        if info.readOnly { throw APIStatus.methodNotAllowed() }
         var object = try decodeBody(body, as: resource)
+        let warnings = try FieldValidation.validate(new: object, old: nil, resource: resource, options.fieldValidation)
+        let dryRun = options.dryRun
         try applyNamespace(&object, resource: resource, namespace: namespace)
         if let version = object.string(at: "metadata", "resourceVersion"), !version.isEmpty {
             // AS storage/etcd3/store.go Create → storage.ErrResourceVersionSetOnCreate, an
@@ -100,7 +109,7 @@ final class Registry: Sendable {
             throw APIStatus.invalid(kind: info.kind, group: info.group, name: shownName, errors: errors)
         }
         if !name.isEmpty {
-            return try insert(object, resource: resource, name: name, dryRun: dryRun)
+            return WriteResult(object: try insert(object, resource: resource, name: name, dryRun: dryRun), warnings: warnings)
         }
         // generateName: up to 8 attempts on a name collision, then 409 with retryAfterSeconds 1
         // (AS registry/generic/registry/store.go Create, maxNameGenerationCreateAttempts).
@@ -111,7 +120,7 @@ final class Registry: Sendable {
             var candidate = object
             candidate[path: ["metadata", "name"]] = .string(generated)
             do {
-                return try insert(candidate, resource: resource, name: generated, dryRun: dryRun)
+                return WriteResult(object: try insert(candidate, resource: resource, name: generated, dryRun: dryRun), warnings: warnings)
             } catch where error.reason == "AlreadyExists" {
                 lastError = error
                 lastError.retryAfterSeconds = 1
@@ -167,20 +176,39 @@ final class Registry: Sendable {
     // MARK: Update and patch
 
     /// PUT: replace an object (200), or its status with `subresource == .status`.
+    /// (The direct API and the controllers: no field validation, no warnings.)
     func update(_ resource: ResourceType, namespace: String?, name: String, subresource: Subresource?,
                 body: JSONValue, dryRun: Bool) throws(APIStatus) -> JSONValue
     {
+        try update(resource, namespace: namespace, name: name, subresource: subresource, body: body,
+                   options: WriteOptions(dryRun: dryRun, fieldValidation: .ignore)).object
+    }
+
+    /// PUT with its options.
+    func update(_ resource: ResourceType, namespace: String?, name: String, subresource: Subresource?,
+                body: JSONValue, options: WriteOptions) throws(APIStatus) -> WriteResult
+    {
+        if resource.info.readOnly { throw APIStatus.methodNotAllowed() }
         let object = try decodeBody(body, as: resource)
-        return try guaranteedUpdate(resource, namespace: namespace, name: name, subresource: subresource, dryRun: dryRun) {
+        return try guaranteedUpdate(resource, namespace: namespace, name: name, subresource: subresource, options: options) {
             _ in object
         }
     }
 
     /// PATCH: apply a JSON merge patch or JSON patch to the current object (200).
+    /// (The direct API and the controllers: no field validation, no warnings.)
     func patch(_ resource: ResourceType, namespace: String?, name: String, subresource: Subresource?,
                type: PatchType, patch: JSONValue, dryRun: Bool) throws(APIStatus) -> JSONValue
     {
-        try guaranteedUpdate(resource, namespace: namespace, name: name, subresource: subresource, dryRun: dryRun) {
+        try self.patch(resource, namespace: namespace, name: name, subresource: subresource, type: type, patch: patch,
+                       options: WriteOptions(dryRun: dryRun, fieldValidation: .ignore)).object
+    }
+
+    /// PATCH with its options: JSON merge patch, JSON patch or strategic merge patch.
+    func patch(_ resource: ResourceType, namespace: String?, name: String, subresource: Subresource?,
+               type: PatchType, patch: JSONValue, options: WriteOptions) throws(APIStatus) -> WriteResult
+    {
+        try guaranteedUpdate(resource, namespace: namespace, name: name, subresource: subresource, options: options) {
             (current) throws(APIStatus) -> JSONValue in
             let patched: JSONValue
             switch type {
@@ -193,20 +221,31 @@ final class Registry: Sendable {
                 do throws(PatchError) {
                     patched = try JSONPatch.apply(patch, to: current)
                 } catch {
-                    switch error {
-                    case .malformed(let message):
-                        throw APIStatus.badRequest(message)
-                    case .operationFailed(let message):
-                        // AS handlers/patch.go applyJSPatch: NewGenericServerResponse(422, ...).
-                        throw APIStatus(code: 422, reason: "Invalid",
-                                        message: "the server rejected our request due to an error in our request",
-                                        causes: [.init(reason: "UnexpectedServerResponse", message: message, field: "")])
-                    }
+                    throw Self.patchFailure(error)
                 }
-            case .strategicMergePatch, .applyPatch:
-                throw APIStatus.unsupportedMediaType([PatchType.jsonPatch.rawValue, PatchType.mergePatch.rawValue])
+            case .strategicMergePatch:
+                do throws(PatchError) {
+                    patched = try StrategicMergePatch.apply(patch, to: current, schema: TypeSchema.of(resource))
+                } catch {
+                    throw Self.patchFailure(error)
+                }
+            case .applyPatch:
+                throw APIStatus.unsupportedMediaType(PatchType.served.map(\.rawValue))
             }
             return try self.decodeBody(patched, as: resource)
+        }
+    }
+
+    /// A patch that cannot be applied: a malformed document is 400; a failed operation 422
+    /// (AS handlers/patch.go applyJSPatch: NewGenericServerResponse(422, ...)).
+    static func patchFailure(_ error: PatchError) -> APIStatus {
+        switch error {
+        case .malformed(let message):
+            return APIStatus.badRequest(message)
+        case .operationFailed(let message):
+            return APIStatus(code: 422, reason: "Invalid",
+                             message: "the server rejected our request due to an error in our request",
+                             causes: [.init(reason: "UnexpectedServerResponse", message: message, field: "")])
         }
     }
 
@@ -215,16 +254,19 @@ final class Registry: Sendable {
     /// keep what the client may not change, validate, write. A terminating object whose
     /// finalizers become empty is deleted in the same request (store.go errEmptiedFinalizers).
     func guaranteedUpdate(_ resource: ResourceType, namespace: String?, name: String, subresource: Subresource?,
-                          dryRun: Bool, _ makeObject: (JSONValue) throws(APIStatus) -> JSONValue) throws(APIStatus) -> JSONValue
+                          options: WriteOptions, _ makeObject: (JSONValue) throws(APIStatus) -> JSONValue) throws(APIStatus) -> WriteResult
     {
         let info = resource.info
+        if info.readOnly { throw APIStatus.methodNotAllowed() }
         let key = Self.key(resource, namespace: namespace, name: name)
         let now = clock()
-        let outcome = try store.write(resource, key, dryRun: dryRun) { (current) throws(APIStatus) -> ObjectStore.Decision in
+        var warnings: [String] = []
+        let outcome = try store.write(resource, key, dryRun: options.dryRun) { (current) throws(APIStatus) -> ObjectStore.Decision in
             guard let current else {
                 throw APIStatus.notFound(resource: info.plural, group: info.group, name: name)
             }
             var object = try makeObject(current)
+            warnings = try FieldValidation.validate(new: object, old: current, resource: resource, options.fieldValidation)
             let bodyName = object.string(at: "metadata", "name") ?? ""
             if bodyName != name {
                 throw APIStatus.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
@@ -256,8 +298,15 @@ final class Registry: Sendable {
             }
             return .put(object)
         }
-        return outcome.object
+        return WriteResult(object: outcome.object, warnings: warnings)
     }
+}
+
+/// A successful write: the object as stored (or as it would be, for a dry run) and the
+/// warnings for the response's `Warning` headers.
+struct WriteResult: Sendable {
+    var object: JSONValue
+    var warnings: [String]
 }
 
 /// SplitMix64: a small seeded generator, so runs are reproducible.

@@ -162,4 +162,7 @@ enum PatchType: String, Sendable {
     case mergePatch = "application/merge-patch+json"
     case strategicMergePatch = "application/strategic-merge-patch+json"
     case applyPatch = "application/apply-patch+yaml"
+
+    /// The types LocalCluster applies (server-side apply is not served; see LocalCluster.md).
+    static let served: [PatchType] = [.jsonPatch, .mergePatch, .strategicMergePatch]
 }

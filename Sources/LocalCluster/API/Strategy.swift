@@ -20,7 +20,7 @@ enum Strategy {
             if object["volumeBindingMode"] == nil || object["volumeBindingMode"]?.isNull == true {
                 object["volumeBindingMode"] = "Immediate"
             }
-        case .leases, .events, .eventsV1:
+        case .leases, .events, .eventsV1, .pods:
             break
         }
     }
@@ -34,7 +34,7 @@ enum Strategy {
         case .persistentVolumes:
             // KK persistentvolume/strategy.go: status reset, phase Pending, lastPhaseTransitionTime now.
             object["status"] = ["phase": "Pending", "lastPhaseTransitionTime": .string(now.rfc3339)]
-        case .storageClasses, .leases, .events, .eventsV1:
+        case .storageClasses, .leases, .events, .eventsV1, .pods:
             break
         }
     }
@@ -73,6 +73,7 @@ enum Strategy {
         case .leases: OtherStrategies.validateLease(object)
         case .events: OtherStrategies.validateCoreEvent(object)
         case .eventsV1: OtherStrategies.validateEventsV1(object, create: true)
+        case .pods: []
         }
     }
 
@@ -91,6 +92,8 @@ enum Strategy {
             return OtherStrategies.validateCoreEvent(new)
         case .eventsV1:
             return OtherStrategies.validateEventsV1(new, create: false)
+        case .pods:
+            return []
         }
     }
 

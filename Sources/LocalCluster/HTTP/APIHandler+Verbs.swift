@@ -2,22 +2,29 @@
 // update.go, patch.go, delete.go, watch.go).
 
 extension APIHandler {
-    func collection(_ type: ResourceType, namespace: String?, _ request: HTTPRequest, legacyWatch: Bool,
+    func collection(_ type: ResourceType, namespace: String?, _ request: HTTPRequest, format: ResponseFormat, legacyWatch: Bool,
                     pageLimit: Int?, watchFault: WatchFault?) async throws(APIStatus) -> Reply
     {
         switch request.method {
         case "GET":
             var options = try ListOptions.parse(request.query, resource: type)
             if legacyWatch { options.watch = true }
-            if options.watch { return .watch(try watchPlan(type, namespace: namespace, options: options, fault: watchFault)) }
-            return .json(200, try await registry.list(type, namespace: namespace, options: options, pageLimit: pageLimit))
+            if options.watch {
+                var plan = try watchPlan(type, namespace: namespace, options: options, fault: watchFault)
+                plan.format = format
+                return .watch(plan)
+            }
+            let list = try await registry.list(type, namespace: namespace, options: options, pageLimit: pageLimit)
+            guard case .table(let version, let include) = format else { return .json(200, list) }
+            let table = TableConvertor.table(type, objects: list["items"]?.arrayValue ?? [], metadata: list["metadata"] ?? .emptyObject,
+                                             version: version, include: include, now: registry.clock())
+            return .json(200, table, contentType: format.contentType)
         case "POST":
             guard namespace != nil || !type.info.namespaced else { throw APIStatus.methodNotAllowed() }
             try requireJSONContent(request)
-            let dryRun = try parseDryRun(request.query["dryRun"] ?? [], optionsKind: "CreateOptions")
+            let options = try WriteOptions.parse(request.query, optionsKind: "CreateOptions")
             let body = try parseBody(request.body)
-            let created = try registry.create(type, namespace: namespace, body: body, dryRun: dryRun)
-            return .json(201, created)
+            return .written(201, try registry.create(type, namespace: namespace, body: body, options: options))
         case "DELETE":
             guard namespace != nil || !type.info.namespaced else { throw APIStatus.methodNotAllowed() }
             let deleteOptions = try DeleteOptions.parse(body: request.body, query: request.query)
@@ -43,7 +50,7 @@ extension APIHandler {
     }
 
     func item(_ type: ResourceType, namespace: String?, name: String, subresource: Subresource?, _ request: HTTPRequest,
-              legacyWatch: Bool, watchFault: WatchFault?) async throws(APIStatus) -> Reply
+              format: ResponseFormat, legacyWatch: Bool, watchFault: WatchFault?) async throws(APIStatus) -> Reply
     {
         switch request.method {
         case "GET":
@@ -51,33 +58,37 @@ extension APIHandler {
                 var options = try ListOptions.parse(request.query, resource: type)
                 options.watch = true
                 options.fieldSelector.requirements.append(.init(field: "metadata.name", value: name, equal: true))
-                return .watch(try watchPlan(type, namespace: namespace, options: options, fault: watchFault))
+                var plan = try watchPlan(type, namespace: namespace, options: options, fault: watchFault)
+                plan.format = format
+                return .watch(plan)
             }
             let version = request.query["resourceVersion"]?.first.flatMap { $0.isEmpty ? nil : $0 }
-            return .json(200, try await registry.get(type, namespace: namespace, name: name, resourceVersion: version))
+            let object = try await registry.get(type, namespace: namespace, name: name, resourceVersion: version)
+            guard case .table(let tableVersion, let include) = format else { return .json(200, object) }
+            let metadata: JSONValue = ["resourceVersion": object[path: ["metadata", "resourceVersion"]] ?? ""]
+            let table = TableConvertor.table(type, objects: [object], metadata: metadata, version: tableVersion,
+                                             include: include, now: registry.clock())
+            return .json(200, table, contentType: format.contentType)
         case "PUT":
             try requireJSONContent(request)
-            let dryRun = try parseDryRun(request.query["dryRun"] ?? [], optionsKind: "UpdateOptions")
+            let options = try WriteOptions.parse(request.query, optionsKind: "UpdateOptions")
             let body = try parseBody(request.body)
-            return .json(200, try registry.update(type, namespace: namespace, name: name, subresource: subresource,
-                                                  body: body, dryRun: dryRun))
+            return .written(200, try registry.update(type, namespace: namespace, name: name, subresource: subresource,
+                                                     body: body, options: options))
         case "PATCH":
             let contentType = (request.headers["content-type"] ?? "").split(separator: ";").first.map { $0.trimmingCharacters() } ?? ""
-            guard let patchType = PatchType(rawValue: contentType) else {
-                throw APIStatus.unsupportedMediaType([PatchType.jsonPatch.rawValue, PatchType.mergePatch.rawValue])
+            guard let patchType = PatchType(rawValue: contentType), PatchType.served.contains(patchType) else {
+                throw APIStatus.unsupportedMediaType(PatchType.served.map(\.rawValue))
             }
-            let dryRun = try parseDryRun(request.query["dryRun"] ?? [], optionsKind: "PatchOptions")
+            let options = try WriteOptions.parse(request.query, optionsKind: "PatchOptions")
             let patch: JSONValue
             do {
                 patch = try JSONValue.parse(request.body)
             } catch {
-                if patchType == .strategicMergePatch || patchType == .applyPatch {
-                    throw APIStatus.unsupportedMediaType([PatchType.jsonPatch.rawValue, PatchType.mergePatch.rawValue])
-                }
                 throw APIStatus.badRequest("error decoding patch: \(error.reason)")
             }
-            return .json(200, try registry.patch(type, namespace: namespace, name: name, subresource: subresource,
-                                                 type: patchType, patch: patch, dryRun: dryRun))
+            return .written(200, try registry.patch(type, namespace: namespace, name: name, subresource: subresource,
+                                                    type: patchType, patch: patch, options: options))
         case "DELETE":
             guard subresource == nil else { throw APIStatus.methodNotAllowed() }
             let options = try DeleteOptions.parse(body: request.body, query: request.query)

@@ -24,6 +24,8 @@ struct WatchPlan: Sendable {
     var timeout: Duration
     var bookmarks: Bool
     var fault: WatchFault?
+    /// Objects as they are, or as one-row Tables (`kubectl get --watch`).
+    var format = ResponseFormat.json
 }
 
 enum Reply: Sendable {
@@ -31,10 +33,16 @@ enum Reply: Sendable {
     case watch(WatchPlan)
     case drop
 
-    static func json(_ status: Int, _ body: JSONValue, extraHeaders: [(String, String)] = []) -> Reply {
+    static func json(_ status: Int, _ body: JSONValue, extraHeaders: [(String, String)] = [],
+                     contentType: String = "application/json") -> Reply {
         .response(status: status,
-                  headers: [("Content-Type", "application/json"), ("Cache-Control", "no-cache, private")] + extraHeaders,
+                  headers: [("Content-Type", contentType), ("Cache-Control", "no-cache, private")] + extraHeaders,
                   body: body.encoded())
+    }
+
+    /// A successful write: the object, with a `Warning` header per warning.
+    static func written(_ status: Int, _ result: WriteResult) -> Reply {
+        json(status, result.object, extraHeaders: result.warnings.map { ("Warning", FieldValidation.warningHeader($0)) })
     }
 
     static func status(_ status: APIStatus, extraHeaders: [(String, String)] = []) -> Reply {
@@ -130,7 +138,7 @@ final class APIHandler: Sendable {
         }
 
         guard let routed else { return (.status(.pathNotFound), verb, fired?.0) }
-        if let accept = request.headers["accept"], !Self.acceptsJSON(accept) {
+        guard let format = MediaNegotiation.format(accept: request.headers["accept"], tables: Self.servesTables(routed, request)) else {
             return (.status(.notAcceptable()), verb, fired?.0)
         }
         if request.bodyTooLarge {
@@ -138,18 +146,20 @@ final class APIHandler: Sendable {
         }
         let reply: Reply
         do {
-            reply = try await dispatch(routed, request, pageLimit: pageLimit, watchFault: watchFault)
+            reply = try await dispatch(routed, request, format: format, pageLimit: pageLimit, watchFault: watchFault)
         } catch {
             reply = .status(error)
         }
         return (reply, verb, fired?.0)
     }
 
-    /// An `Accept` header the server can satisfy with JSON (AS negotiation: 406 otherwise).
-    static func acceptsJSON(_ accept: String) -> Bool {
-        accept.split(separator: ",").contains { part in
-            let type = part.split(separator: ";").first.map { $0.trimmingCharacters() } ?? ""
-            return type == "application/json" || type == "*/*" || type == "application/*" || type.isEmpty
+    /// Whether a request may be answered with a Table: a GET of a resource's collection or
+    /// item (lists, gets and watches).
+    static func servesTables(_ routed: RoutedPath, _ request: HTTPRequest) -> Bool {
+        guard request.method == "GET" else { return false }
+        switch routed.route {
+        case .collection, .item: return true
+        default: return false
         }
     }
 
@@ -160,7 +170,8 @@ final class APIHandler: Sendable {
         return APIStatus(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled: injected conflict")
     }
 
-    func dispatch(_ routed: RoutedPath, _ request: HTTPRequest, pageLimit: Int?, watchFault: WatchFault?) async throws(APIStatus) -> Reply {
+    func dispatch(_ routed: RoutedPath, _ request: HTTPRequest, format: ResponseFormat, pageLimit: Int?,
+                  watchFault: WatchFault?) async throws(APIStatus) -> Reply {
         switch routed.route {
         case .version:
             guard request.method == "GET" else { throw APIStatus.methodNotAllowed() }
@@ -175,12 +186,29 @@ final class APIHandler: Sendable {
             return .json(200, Discovery.group(name))
         case .resourceList(let group, let version):
             return .json(200, Discovery.resourceList(group: group, version: version))
+        case .openAPIIndex:
+            guard request.method == "GET" else { throw APIStatus.methodNotAllowed() }
+            return .json(200, OpenAPI.index(version: configuration.version))
+        case .openAPIDocument(let path):
+            guard request.method == "GET" else { throw APIStatus.methodNotAllowed() }
+            guard let document = OpenAPI.document(path, version: configuration.version) else { throw APIStatus.pathNotFound }
+            return .json(200, document)
         case .collection(let type, let namespace):
-            return try await collection(type, namespace: namespace, request, legacyWatch: routed.legacyWatch,
+            var format = format
+            if case .table(let version, _) = format {
+                format = .table(version: version, include: try IncludeObject.parse(request.query["includeObject"]?.first))
+            }
+            if type.info.readOnly, request.method != "GET" { throw APIStatus.methodNotAllowed() }
+            return try await collection(type, namespace: namespace, request, format: format, legacyWatch: routed.legacyWatch,
                                         pageLimit: pageLimit, watchFault: watchFault)
         case .item(let type, let namespace, let name, let subresource):
+            var format = format
+            if case .table(let version, _) = format {
+                format = .table(version: version, include: try IncludeObject.parse(request.query["includeObject"]?.first))
+            }
+            if type.info.readOnly, request.method != "GET" { throw APIStatus.methodNotAllowed() }
             return try await item(type, namespace: namespace, name: name, subresource: subresource.flatMap(Subresource.init),
-                                  request, legacyWatch: routed.legacyWatch, watchFault: watchFault)
+                                  request, format: format, legacyWatch: routed.legacyWatch, watchFault: watchFault)
         }
     }
 }

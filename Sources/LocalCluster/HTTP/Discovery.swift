@@ -49,12 +49,15 @@ enum Discovery {
         var resources: [JSONValue] = []
         for type in ResourceType.allCases where type.info.group == group && type.info.version == version {
             let info = type.info
+            let verbs: JSONValue = info.readOnly
+                ? ["get", "list", "watch"]
+                : ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
             var entry: JSONValue = [
                 "name": .string(info.plural), "singularName": .string(info.kind.lowercased()),
-                "namespaced": .bool(info.namespaced), "kind": .string(info.kind),
-                "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+                "namespaced": .bool(info.namespaced), "kind": .string(info.kind), "verbs": verbs,
             ]
             if !info.shortNames.isEmpty { entry["shortNames"] = .array(info.shortNames.map(JSONValue.string)) }
+            if !info.categories.isEmpty { entry["categories"] = .array(info.categories.map(JSONValue.string)) }
             resources.append(entry)
             if info.hasStatusSubresource {
                 resources.append([

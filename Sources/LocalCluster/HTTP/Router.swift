@@ -13,6 +13,10 @@ enum Route: Equatable, Sendable {
     case resourceList(group: String, version: String)
     /// `/healthz`, `/livez`, `/readyz`.
     case health
+    /// `/openapi/v3`: where the OpenAPI v3 documents are.
+    case openAPIIndex
+    /// `/openapi/v3/api/v1`, `/openapi/v3/apis/<group>/<version>`: one group version's document.
+    case openAPIDocument(String)
     /// A collection; `namespace` nil for cluster-scoped resources and all-namespaces lists.
     case collection(ResourceType, namespace: String?)
     case item(ResourceType, namespace: String?, name: String, subresource: String?)
@@ -35,6 +39,11 @@ enum Router {
         switch segments.first {
         case "version" where segments.count == 1: return RoutedPath(route: .version)
         case "healthz", "livez", "readyz": return segments.count == 1 ? RoutedPath(route: .health) : nil
+        case "openapi":
+            guard segments.count >= 2, segments[1] == "v3" else { return nil }
+            if segments.count == 2 { return RoutedPath(route: .openAPIIndex) }
+            let document = segments.dropFirst(2).joined(separator: "/")
+            return OpenAPI.groupVersionPaths.contains(document) ? RoutedPath(route: .openAPIDocument(document)) : nil
         case "api":
             if segments.count == 1 { return RoutedPath(route: .coreVersions) }
             guard segments[1] == "v1" else { return nil }

@@ -72,10 +72,12 @@ struct WatchStreamer {
         let fault = plan.fault
         if fault?.dropAfterEvents == 0 { return try await drop() }
         if fault?.errorAfterEvents == 0 { return try await sendErrorAndEnd() }
+        var headersSent = false
         func deliver(_ event: WatchEvent) async throws -> WatchEnd? {
             // Bookmarks (including watch-list's initial-events-end one) only for allowWatchBookmarks.
             if event.type == .bookmark && !plan.bookmarks { return nil }
-            try await write(event)
+            try await write(asTable(event, headers: !headersSent))
+            if case .table = plan.format, event.type != .bookmark, event.type != .error { headersSent = true }
             sent += 1
             if let limit = fault?.dropAfterEvents, sent >= limit { return try await drop() }
             if let limit = fault?.errorAfterEvents, sent >= limit { return try await sendErrorAndEnd() }
@@ -97,6 +99,17 @@ struct WatchStreamer {
         if Task.isCancelled || !channel.isActive { return .dropped }
         try await writer.write(.end(nil))
         return .clean
+    }
+
+    /// With a Table format, an object event's object becomes a one-row Table; only the first
+    /// carries the column definitions (AS endpoints/handlers/watch.go: later events have no
+    /// headers). Bookmarks and errors are sent as they are.
+    func asTable(_ event: WatchEvent, headers: Bool) -> WatchEvent {
+        guard case .table(let version, let include) = plan.format, event.type != .bookmark, event.type != .error else { return event }
+        let metadata: JSONValue = ["resourceVersion": event.object[path: ["metadata", "resourceVersion"]] ?? ""]
+        let table = TableConvertor.table(plan.filter.resource, objects: [event.object], metadata: metadata, version: version,
+                                         include: include, headers: headers, now: handler.registry.clock())
+        return WatchEvent(type: event.type, object: table)
     }
 
     static func line(_ event: WatchEvent) -> [UInt8] {

@@ -14,6 +14,9 @@ public enum ResourceType: String, Sendable, CaseIterable, Hashable {
     case events
     /// events.k8s.io/v1 Event (namespaced). Stored apart from core/v1 Events (see README).
     case eventsV1
+    /// core/v1 Pod (namespaced), read-only and always empty: there is no kubelet or
+    /// scheduler, but clients list pods (`kubectl describe pvc` looks for the claim's users).
+    case pods
 
     /// REST facts about a resource.
     struct Info: Sendable {
@@ -29,6 +32,10 @@ public enum ResourceType: String, Sendable, CaseIterable, Hashable {
         /// DELETE answers with the object rather than a Status (KK registry storage.go ReturnDeletedObject).
         let returnsDeletedObject: Bool
         let shortNames: [String]
+        /// Only get, list and watch are served (writes are 405); see `pods`.
+        var readOnly = false
+        /// Discovery categories (`kubectl get all` lists the resources in `all`).
+        var categories: [String] = []
 
         var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
         var listKind: String { kind + "List" }
@@ -62,6 +69,10 @@ public enum ResourceType: String, Sendable, CaseIterable, Hashable {
             Info(plural: "events", kind: "Event", group: "events.k8s.io", version: "v1",
                  namespaced: true, hasStatusSubresource: false, allowsUnconditionalUpdate: true,
                  returnsDeletedObject: false, shortNames: ["ev"])
+        case .pods:
+            Info(plural: "pods", kind: "Pod", group: "", version: "v1",
+                 namespaced: true, hasStatusSubresource: false, allowsUnconditionalUpdate: true,
+                 returnsDeletedObject: true, shortNames: ["po"], readOnly: true, categories: ["all"])
         }
     }
 
@@ -96,6 +107,14 @@ public enum ResourceType: String, Sendable, CaseIterable, Hashable {
                 "regarding.kind": ["regarding", "kind"], "regarding.namespace": ["regarding", "namespace"],
                 "regarding.name": ["regarding", "name"], "regarding.uid": ["regarding", "uid"],
                 "reason": ["reason"], "reportingController": ["reportingController"], "type": ["type"],
+            ]
+        case .pods:
+            // KK pkg/registry/core/pod/strategy.go ToSelectableFields (the common ones).
+            [
+                "spec.nodeName": ["spec", "nodeName"], "spec.restartPolicy": ["spec", "restartPolicy"],
+                "spec.schedulerName": ["spec", "schedulerName"], "spec.serviceAccountName": ["spec", "serviceAccountName"],
+                "status.phase": ["status", "phase"], "status.podIP": ["status", "podIP"],
+                "status.nominatedNodeName": ["status", "nominatedNodeName"],
             ]
         case .persistentVolumeClaims, .persistentVolumes, .storageClasses, .leases:
             [:]

@@ -81,6 +81,8 @@ enum Schema {
                 (["deprecatedFirstTimestamp"], .time), (["deprecatedLastTimestamp"], .time),
                 (["deprecatedCount"], .int32),
             ]
+        case .pods:
+            []
         }
     }
 

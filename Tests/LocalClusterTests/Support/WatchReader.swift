@@ -22,17 +22,18 @@ final class WatchReader: Sendable {
     let state = Mutex(State())
     let task = Mutex<Task<Void, Never>?>(nil)
 
-    /// Starts a watch request (`path` should include `watch=true`).
-    static func start(_ client: TestClient, _ path: String) -> WatchReader {
+    /// Starts a watch request (`path` should include `watch=true`), with extra headers.
+    static func start(_ client: TestClient, _ path: String, headers: [(String, String)] = []) -> WatchReader {
         let reader = WatchReader()
-        let task = Task { await reader.read(client, path) }
+        let task = Task { await reader.read(client, path, headers: headers) }
         reader.task.withLock { $0 = task }
         return reader
     }
 
-    func read(_ client: TestClient, _ path: String) async {
+    func read(_ client: TestClient, _ path: String, headers: [(String, String)]) async {
         var request = HTTPClientRequest(url: client.baseURL + path)
         if let token = client.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         do {
             let response = try await client.client.execute(request, timeout: .seconds(30))
             update { $0.status = Int(response.status.code); $0.headers = response.headers }
