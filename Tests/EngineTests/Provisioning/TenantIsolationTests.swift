@@ -289,6 +289,30 @@ struct CrashLeftoverTests {
         try await run.stop()
     }
 
+    @Test("claims placed while the members' records are re-listed all the time: every record kept, no path shared")
+    func createsRacingIndexRefreshes_loseNothing() async throws {
+        let bed = try await EngineTestBed.start()
+        try await bed.createClass("nfs")
+        let run = try bed.startEngine(bed.configuration(members: ["a", "b"])) { $0.engine.resyncPeriod = .milliseconds(20) }
+        // `team-a`/`x-<i>` and `team`/`a-x-<i>` render the same paths: the index must keep
+        // every fresh record across the re-listings for them to stay apart.
+        for i in 0..<15 {
+            try await bed.createClaim("team-a", "x-\(i)", className: "nfs")
+            try await bed.createClaim("team", "a-x-\(i)", className: "nfs")
+        }
+        var placed: Set<String> = []
+        for i in 0..<15 {
+            for (ns, name) in [("team-a", "x-\(i)"), ("team", "a-x-\(i)")] {
+                let pv = try await bed.waitForBound(ns, name)
+                let record = try VolumeRecord(annotations: pv.metadata.annotations)
+                #expect(placed.insert("\(record.member):\(record.directory)").inserted, "\(ns)/\(name) shares \(record.directory)")
+            }
+        }
+        let records = ["a", "b"].flatMap { m in EngineTestBed.records(under: bed.export(m)).map { "\(m):\($0.path)" } }
+        #expect(Set(records) == placed)
+        try await run.stop()
+    }
+
     @Test("a reclaimed PV is reclaimed once: its later watch events do not delete it again")
     func reclaim_runsOnce() async throws {
         let bed = try await EngineTestBed.start()
