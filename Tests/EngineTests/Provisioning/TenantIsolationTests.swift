@@ -221,7 +221,7 @@ struct TenantIsolationTests {
 
 /// Filesystem calls per new claim, counted at the VolumeStore boundary: the same whatever
 /// the number of members, and none on members that are not chosen.
-@Suite("Per-claim storage cost does not grow with the member count", .shutsDownTestBeds)
+@Suite("Per-claim storage cost does not grow with the member count", .serialized, .shutsDownTestBeds)
 struct PerClaimCostTests {
     @Test(arguments: [3, 30, 300])
     func callsPerClaim_onlyOnTheChosenMember(_ memberCount: Int) async throws {
@@ -238,7 +238,10 @@ struct PerClaimCostTests {
             }
             options.engine.probeInterval = .seconds(3600)
             options.engine.resyncPeriod = .seconds(3600)
-            options.storage.executor = BlockingExecutor.Configuration(threadCount: 1)
+            // A loaded machine must not turn a slow call into an unhealthy member here: the
+            // probe loop that would bring it back is turned off.
+            options.storage = MemberStorage.Configuration(operationTimeout: .seconds(60), probeTimeout: .seconds(60),
+                                                          executor: BlockingExecutor.Configuration(threadCount: 1))
         }
         // Warm up: every member joined (records listed, free space read).
         try await bed.createClaim("warm", "up", className: "nfs")
@@ -247,7 +250,10 @@ struct PerClaimCostTests {
         let before = counts()
         try await bed.createClaim("apps", "measured", className: "nfs")
         let pv = try await bed.waitForBound("apps", "measured")
-        let chosen = try VolumeRecord(annotations: pv.metadata.annotations).member
+        let placed = try VolumeRecord(annotations: pv.metadata.annotations)
+        let chosen = placed.member
+        // The record is marked bound after the PV is saved, which the binder may beat.
+        try await bed.waitUntil("record bound") { bed.ownershipRecord(chosen, placed.directory.description)?.state == .bound }
         let after = counts()
         let delta = after.map { ($0.key, $0.value - (before[$0.key] ?? 0)) }
         let others = delta.filter { $0.0 != chosen }.map(\.1).reduce(0, +)
