@@ -146,7 +146,7 @@ struct RunCommand: AsyncParsableCommand {
                 logger: logger, onBound: { _ in })),
         ]
         if let path = source.config {
-            services.append(.init(service: ConfigurationFileWatcher(path: path, interval: .seconds(configReloadInterval), logger: logger) { try await engine.reload($0) }))
+            services.append(.init(service: ConfigurationFileWatcher(path: path, interval: .seconds(configReloadInterval), clock: engine.clock.base, logger: logger) { try await engine.reload($0) }))
         }
         var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(shutdownTimeout)

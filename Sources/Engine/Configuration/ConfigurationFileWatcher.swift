@@ -1,7 +1,7 @@
 import Foundation
 public import Logging
 public import ServiceLifecycle
-import KubeRuntime
+public import KubeRuntime
 import VolumeStorage
 
 /// Re-reads a configuration file when it changes and hands a valid new configuration to
@@ -17,10 +17,14 @@ public struct ConfigurationFileWatcher: Service {
     public let interval: Duration
     public let apply: @Sendable (ProvisionerConfiguration) async throws -> Void
     public let logger: Logger
+    /// The clock its polls sleep on (the engine's, ``ProvisionerEngine/clock``).
+    public let clock: any EngineClock
 
-    public init(path: String, interval: Duration, logger: Logger, apply: @escaping @Sendable (ProvisionerConfiguration) async throws -> Void) {
+    public init(path: String, interval: Duration, clock: any EngineClock = SystemEngineClock(), logger: Logger,
+                apply: @escaping @Sendable (ProvisionerConfiguration) async throws -> Void) {
         self.path = path
         self.interval = interval
+        self.clock = clock
         self.logger = logger
         self.apply = apply
     }
@@ -30,7 +34,7 @@ public struct ConfigurationFileWatcher: Service {
         await cancelWhenGracefulShutdown {
             var last = initial
             while !Task.isCancelled {
-                do { try await Task.sleep(for: interval) } catch { return }
+                do { try await clock.sleep(for: interval) } catch { return }
                 last = await check(last)
             }
         }

@@ -21,14 +21,20 @@ public final class ProvisionerEngine: Sendable {
         public var leaderElection: LeaderElectionConfiguration?
         public var storeFactory: MemberRegistry.StoreFactory = MemberRegistry.standardFactory()
         public var events: EventRecorder.Configuration = .default
+        /// The one clock of the engine: work queues (delays, backoff), resync, probes and
+        /// their loop, storage timeouts, leader election, the event rate limit, PV save
+        /// retries. Tests pass a manual clock to run in virtual time.
+        public var clock: any EngineClock = SystemEngineClock()
 
         public init(engine: EngineConfiguration) { self.engine = engine }
     }
 
     public let registry: MemberRegistry
     public let ring: Ring
-    public let controller: ProvisionerController<ContinuousClock>
-    public let elector: LeaderElector<ContinuousClock>?
+    public let controller: ProvisionerController<EngineTimeClock>
+    public let elector: LeaderElector<EngineTimeClock>?
+    /// The engine's clock (``Options/clock``).
+    public let clock: EngineTimeClock
     public let events: EventRecorder
     public let provisionerName: String
     private let logger: Logger
@@ -39,22 +45,23 @@ public final class ProvisionerEngine: Sendable {
         try configuration.validate()
         provisionerName = configuration.provisionerName
         self.logger = logger
+        clock = EngineTimeClock(options.clock)
         registry = try MemberRegistry(members: configuration.members, storageConfiguration: options.storage,
-                                      logger: logger, storeFactory: options.storeFactory)
+                                      clock: clock, logger: logger, storeFactory: options.storeFactory)
         ring = try Ring(members: configuration.ringMembers, configuration: configuration.ring)
         var engineConfiguration = options.engine
         engineConfiguration.provisionerName = configuration.provisionerName
         var eventConfiguration = options.events
         if let identity = options.leaderElection?.identity { eventConfiguration.instance = identity }
-        events = EventRecorder(client: client, configuration: eventConfiguration, logger: logger)
+        events = EventRecorder(client: client, configuration: eventConfiguration, clock: options.clock, logger: logger)
         let context = ProvisioningContext(
             configuration: engineConfiguration, client: client, claims: Store(), volumes: Store(indexers: VolumeIndexes.indexers), classes: Store(),
-            members: registry, ring: ring, events: events, metrics: metrics, logger: logger)
-        controller = ProvisionerController(context: context, clock: ContinuousClock())
+            members: registry, ring: ring, events: events, metrics: metrics, logger: logger, clock: clock)
+        controller = ProvisionerController(context: context, clock: clock)
         if let election = options.leaderElection {
             elector = try LeaderElector(configuration: election,
                                         store: KubeLeaseStore(client: client, name: election.leaseName, namespace: election.namespace),
-                                        clock: ContinuousClock(), logger: logger)
+                                        clock: clock, logger: logger)
         } else {
             elector = nil
         }

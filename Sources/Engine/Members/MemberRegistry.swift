@@ -1,6 +1,6 @@
 public import Logging
 import Synchronization
-import KubeRuntime
+public import KubeRuntime
 public import VolumeStorage
 
 /// The members the engine works with: one ``MemberStorage`` actor per configured NFS
@@ -24,13 +24,18 @@ public final class MemberRegistry: Sendable {
     private let order = Mutex<[String]>([])
     private let makeStore: StoreFactory
     private let storageConfiguration: MemberStorage.Configuration
+    private let clock: EngineTimeClock
+    private let origin = ContinuousClock.now
     private let logger: Logger
 
     /// - Throws: the first member whose store cannot be made (an invalid mount path).
+    /// - Parameter clock: the members' timeouts, probe loop and health state run on it.
     public init(members: [MemberConfiguration], storageConfiguration: MemberStorage.Configuration = .default,
+                clock: EngineTimeClock = EngineTimeClock(SystemEngineClock()),
                 logger: Logger, storeFactory: @escaping StoreFactory) throws(StorageError) {
         self.makeStore = storeFactory
         self.storageConfiguration = storageConfiguration
+        self.clock = clock
         self.logger = logger
         try apply(members)
     }
@@ -59,8 +64,11 @@ public final class MemberRegistry: Sendable {
                 next[member.name] = Entry(configuration: member, storage: existing.storage)
             } else {
                 let store = try makeStore(member)
+                // Health instants: a fixed real instant advanced by the engine's clock.
+                let clock = self.clock, origin = self.origin, start = clock.now
                 let storage = MemberStorage(store: store, configuration: storageConfiguration,
                                             identity: MemberIdentity(name: member.name, address: member.address, export: member.export),
+                                            clock: clock, now: { origin.advanced(by: start.duration(to: clock.now)) },
                                             logger: logger.with(member: member.name))
                 next[member.name] = Entry(configuration: member, storage: storage)
                 if current[member.name] == nil { added.append(member.name) } else { replaced.append(member.name) }

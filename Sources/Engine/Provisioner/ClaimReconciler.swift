@@ -309,7 +309,7 @@ public struct ClaimReconciler: Sendable {
                 return .cancelled
             }
             if attempt < context.configuration.volumeCreateAttempts {
-                do { try await Task.sleep(for: delay) } catch { return .cancelled }
+                do { try await context.clock.sleep(for: delay) } catch { return .cancelled }
                 delay = delay * 2
             }
         }

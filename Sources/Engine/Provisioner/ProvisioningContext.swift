@@ -17,12 +17,14 @@ public struct ProvisioningContext: Sendable {
     public let events: EventRecorder
     public let metrics: EngineMetrics
     public let logger: Logger
+    /// The engine's clock (retry waits).
+    public let clock: EngineTimeClock
     /// PVs (by uid) this process has reclaimed: their later watch events are skipped.
     let reclaimed = RecentSet(capacity: 4096)
 
     public init(configuration: EngineConfiguration, client: KubeClient, claims: Store<PersistentVolumeClaim>,
                 volumes: Store<PersistentVolume>, classes: Store<StorageClass>, members: MemberRegistry, ring: Ring,
-                events: EventRecorder, metrics: EngineMetrics, logger: Logger) {
+                events: EventRecorder, metrics: EngineMetrics, logger: Logger, clock: EngineTimeClock = EngineTimeClock(SystemEngineClock())) {
         self.configuration = configuration
         self.client = client
         self.claims = claims
@@ -33,6 +35,7 @@ public struct ProvisioningContext: Sendable {
         self.events = events
         self.metrics = metrics
         self.logger = logger
+        self.clock = clock
     }
 }
 

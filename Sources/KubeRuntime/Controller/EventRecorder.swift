@@ -64,17 +64,18 @@ public actor EventRecorder {
         var namespace: String
         var count: Int32
         var first: Date
-        var lastSeen: ContinuousClock.Instant
+        var lastSeen: Duration
     }
 
     private struct Bucket {
         var tokens: Double
-        var updated: ContinuousClock.Instant
+        var updated: Duration
     }
 
     public nonisolated let configuration: Configuration
     private let client: KubeClient
     private let logger: Logger
+    private let clock: any EngineClock
     private let stream: AsyncStream<EventRequest>
     private let continuation: AsyncStream<EventRequest>.Continuation
     private var aggregates: [EventRequest: Aggregate] = [:]
@@ -84,8 +85,10 @@ public actor EventRecorder {
     /// Events written (created or aggregated).
     public private(set) var written = 0
 
-    public init(client: KubeClient, configuration: Configuration = .default, logger: Logger) {
+    /// - Parameter clock: measures the rate limit's refill and the aggregation window.
+    public init(client: KubeClient, configuration: Configuration = .default, clock: any EngineClock = SystemEngineClock(), logger: Logger) {
         self.client = client
+        self.clock = clock
         self.configuration = configuration
         self.logger = logger
         (stream, continuation) = AsyncStream.makeStream(of: EventRequest.self, bufferingPolicy: .bufferingNewest(max(1, configuration.bufferSize)))
@@ -110,10 +113,10 @@ public actor EventRecorder {
         }
     }
 
-    private func allow(_ event: EventRequest, now: ContinuousClock.Instant) -> Bool {
+    private func allow(_ event: EventRequest, now: Duration) -> Bool {
         let key = event.involved.uid ?? "\(event.involved.namespace ?? "")/\(event.involved.name ?? "")"
         var bucket = buckets[key] ?? Bucket(tokens: configuration.burst, updated: now)
-        let elapsed = bucket.updated.duration(to: now)
+        let elapsed = now - bucket.updated
         let refill = Double(elapsed.components.seconds) / Double(max(1, configuration.refillInterval.components.seconds))
         bucket.tokens = min(configuration.burst, bucket.tokens + refill)
         bucket.updated = now
@@ -128,13 +131,13 @@ public actor EventRecorder {
     }
 
     private func write(_ event: EventRequest) async {
-        let now = ContinuousClock.now
+        let now = clock.now
         guard allow(event, now: now) else {
             dropped += 1
             return
         }
         let wallNow = Date()
-        if var aggregate = aggregates[event], aggregate.lastSeen.duration(to: now) < configuration.aggregationWindow {
+        if var aggregate = aggregates[event], now - aggregate.lastSeen < configuration.aggregationWindow {
             aggregate.count += 1
             aggregate.lastSeen = now
             let patch = JSONValue.object(["count": .int(Int64(aggregate.count)), "lastTimestamp": .string(KubeTime(wallNow).description)])
@@ -162,7 +165,7 @@ public actor EventRecorder {
             let created = try await client.create(object)
             aggregates[event] = Aggregate(eventName: created.metadata.name, namespace: namespace, count: 1, first: wallNow, lastSeen: now)
             if aggregates.count > 10_000 {
-                aggregates = aggregates.filter { $0.value.lastSeen.duration(to: now) < configuration.aggregationWindow }
+                aggregates = aggregates.filter { now - $0.value.lastSeen < configuration.aggregationWindow }
             }
             written += 1
         } catch {

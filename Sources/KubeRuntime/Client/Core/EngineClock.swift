@@ -61,6 +61,31 @@ public struct ClockAdapter<C: Clock>: EngineClock where C.Duration == Duration {
     }
 }
 
+/// An ``EngineClock`` as a standard `Clock`, for the components that take one (the work
+/// queues, the leader elector, the member actors), so that one injected clock drives all of
+/// them: the real one in production, a manual one in tests.
+public struct EngineTimeClock: Clock {
+    /// A reading of the underlying ``EngineClock``.
+    public struct Instant: InstantProtocol, Hashable, Sendable {
+        public var offset: Duration
+        public init(offset: Duration) { self.offset = offset }
+        public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        public func duration(to other: Instant) -> Duration { other.offset - offset }
+        public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+    }
+
+    public let base: any EngineClock
+
+    public init(_ base: any EngineClock) { self.base = base }
+
+    public var now: Instant { Instant(offset: base.now) }
+    public var minimumResolution: Duration { .nanoseconds(1) }
+
+    public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        try await base.sleep(for: deadline.offset - base.now)
+    }
+}
+
 /// A source of uniformly distributed numbers in `0..<1`, injected wherever jitter is applied
 /// (retry backoff, watch backoff, watch `timeoutSeconds`) so tests are deterministic.
 public struct JitterSource: Sendable {
