@@ -2,7 +2,8 @@
 # Installs what a fresh machine of this kind lacks to build and test the project:
 # Debian packages (libxxhash for the ring; libnfs, nfs-ganesha and rpcbind for the
 # direct-NFS members and their tests; fuse3/bindfs for the hung-mount tests; prometheus
-# for promtool, which checks and unit-tests the alerts of deploy/components/monitoring),
+# for promtool, which checks and unit-tests the alerts of deploy/components/monitoring;
+# buildah, podman, runc and debootstrap for the image),
 # and the PyPI package used to validate the deploy/ manifests. Idempotent and quiet when
 # everything is present.
 set -euo pipefail
@@ -31,6 +32,10 @@ apt_install() {
 }
 # shellcheck disable=SC2086 # the package lists are word lists
 apt_install -- ${SETUP_APT_PACKAGES:-pkg-config libxxhash-dev libnfs-dev nfs-ganesha nfs-ganesha-vfs rpcbind fuse3 bindfs}
+# buildah, podman, runc and debootstrap build and run the image (scripts/image.sh): no
+# Docker engine or registry needed.
+# shellcheck disable=SC2086
+apt_install -- ${SETUP_APT_IMAGE_PACKAGES:-buildah podman runc debootstrap}
 # Only promtool is wanted from prometheus: without its recommended node exporter and
 # collectors. (On a machine with systemd the package also enables a Prometheus server
 # on :9090; `systemctl disable --now prometheus` stops it, promtool does not need it.)
