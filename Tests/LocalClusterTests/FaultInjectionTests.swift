@@ -127,8 +127,10 @@ struct FaultInjectionTests {
                 #expect(cluster.fireCount(rule) == 1)
             }
             // async-http-client decodes the same events from 1-byte chunks.
+            // 1 ms per byte takes seconds for three events (more on a loaded machine): give
+            // this watch a server timeout that cannot cut it short.
             cluster.injectFault(FaultRule(verb: .watch, action: .watch(.split(chunkSize: 1, delay: .milliseconds(1)))))
-            let watch = WatchReader.start(client, path)
+            let watch = WatchReader.start(client, Fixtures.pvcPath() + "?watch=true&timeoutSeconds=8&resourceVersion=1")
             defer { watch.cancel() }
             #expect(await watch.waitForEnd())
             #expect(watch.failure == nil)
