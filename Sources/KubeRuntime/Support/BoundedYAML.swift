@@ -14,7 +14,8 @@ package import Yams
 ///    composes recursively, so a deep document would exhaust the stack);
 /// 3. the number of nodes the document holds once every alias is expanded. It is counted
 ///    on a copy of the text in which each alias is replaced by a plain placeholder scalar
-///    (`*name` becomes a scalar no other text contains, and the structure stays the same);
+///    (`*name` becomes a scalar no other text contains, and the structure stays the same:
+///    wherever libyaml accepts an alias, it accepts that scalar);
 ///    that copy has no aliases, so composing it is linear, and the count adds the
 ///    expanded size of the anchored node for each placeholder.
 ///
@@ -205,10 +206,18 @@ package enum BoundedYAML {
         var at = 0
         for (index, range) in aliases.enumerated() {
             copy.append(contentsOf: bytes[at..<range.lowerBound])
-            // The space ends the placeholder where the alias ended (`{*a:x}`, `[*a,*b]`).
+            // The space ends the placeholder where the alias ended (`[*a,*b]`, `*a #`).
             copy.append(contentsOf: Array("\(prefix)\(index) ".utf8))
             names.append(String(decoding: bytes[(range.lowerBound + 1)..<range.upperBound], as: UTF8.self))
             at = range.upperBound
+            // An alias may be followed by `:` and a value at once in a flow mapping
+            // (`{*a:1}`), where a plain scalar would run on (`x :1` is one scalar): give the
+            // colon a space after it, so it is a value indicator for the placeholder too.
+            // (Inside a string or a comment this changes only text.)
+            if at + 1 < bytes.count, bytes[at] == UInt8(ascii: ":"), ![0x20, 0x09, 0x0A, 0x0D].contains(bytes[at + 1]) {
+                copy.append(contentsOf: Array(": ".utf8))
+                at += 1
+            }
         }
         copy.append(contentsOf: bytes[at...])
         let placeholders = Placeholders(prefix: prefix, names: names)
