@@ -14,8 +14,9 @@ struct Readiness: Sendable {
 
 /// How many connections the HTTP endpoint keeps, and for how long without a request.
 struct HTTPConnectionLimits: Sendable {
-    /// A connection with no request in progress — just opened, or kept alive after a
-    /// response — is closed after this long (`--http-idle-timeout`).
+    /// A connection that makes no progress for this long is closed (`--http-idle-timeout`):
+    /// no whole request since it opened or since the last response, or a response not
+    /// taken.
     var idleTimeout: Duration = .seconds(10)
     /// The most connections open at once (`--http-max-connections`). A connection beyond
     /// it closes the one idle the longest; if none is idle, the new one is closed.
@@ -28,7 +29,7 @@ struct HTTPConnectionLimits: Sendable {
 /// closes its connections.
 ///
 /// It is unauthenticated and, by default, on every interface, so it bounds what a client
-/// can hold: connections that send no request are closed after
+/// can hold: connections that send no (whole) request are closed after
 /// ``HTTPConnectionLimits/idleTimeout``, and at most
 /// ``HTTPConnectionLimits/maximumConnections`` are open (a new one evicts the longest
 /// idle), so idle connections cannot take the file descriptors that the API watches and
@@ -206,9 +207,12 @@ final class ConnectionTable: Sendable {
     var count: Int { state.withLock { $0.entries.count } }
 }
 
-/// Closes a connection that has no request in progress for `idleTimeout` (a client that
-/// connects and sends nothing, or sends its request head too slowly, or keeps an idle
-/// keep-alive connection), and keeps the connection table current.
+/// Closes a connection that makes no progress for `idleTimeout`: one that sends no request,
+/// or sends its request (head or body) too slowly, or keeps an idle keep-alive connection
+/// after a response, or does not read its response. One rolling timer, restarted when the
+/// connection opens, when a request has arrived whole and when a response has been
+/// written. Keeps the connection table current (busy from a request's head to its
+/// response's end: only idle connections are evicted).
 final class IdleConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -230,7 +234,7 @@ final class IdleConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             context.close(promise: nil)
             return
         }
-        armTimer(context)
+        restartTimer(context)
         context.fireChannelActive()
     }
 
@@ -242,11 +246,15 @@ final class IdleConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) {
+        switch unwrapInboundIn(data) {
+        case .head:
             requestsInProgress += 1
-            timer?.cancel()
-            timer = nil
             table.setBusy(context.channel, true)
+        case .body:
+            break
+        case .end:
+            // The request is whole; now the response must be written (and read) in time.
+            restartTimer(context)
         }
         context.fireChannelRead(data)
     }
@@ -254,15 +262,13 @@ final class IdleConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data) {
             requestsInProgress = max(0, requestsInProgress - 1)
-            if requestsInProgress == 0 {
-                table.setBusy(context.channel, false)
-                armTimer(context)
-            }
+            if requestsInProgress == 0 { table.setBusy(context.channel, false) }
+            restartTimer(context)
         }
         context.write(data, promise: promise)
     }
 
-    private func armTimer(_ context: ChannelHandlerContext) {
+    private func restartTimer(_ context: ChannelHandlerContext) {
         timer?.cancel()
         let channel = context.channel
         timer = context.eventLoop.scheduleTask(in: idleTimeout) {

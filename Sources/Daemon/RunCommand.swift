@@ -40,7 +40,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Address of /metrics, /healthz and /readyz ([host]:port; :port for all interfaces).")
     var httpAddress: String = ":8080"
-    @Option(help: "Seconds an HTTP connection may stay open with no request in progress.")
+    @Option(help: "Seconds an HTTP connection may wait for a whole request (after it opens or after a response), or take to read a response.")
     var httpIdleTimeout: Double = 10
     @Option(help: "HTTP connections open at once; one more closes the longest idle.")
     var httpMaxConnections: Int = 64
