@@ -93,13 +93,18 @@ struct BoundedYAMLTests {
     }
 
     @Test("deep nesting is refused, not composed recursively until the stack runs out")
-    func deepNesting_isRefused() {
+    func deepNesting_isRefused() async {
         for text in [String(repeating: "[", count: 20_000), String(repeating: "- ", count: 20_000) + "x",
                      (0..<300).map { String(repeating: " ", count: $0) + "k\($0):" }.joined(separator: "\n")] {
             #expect(throws: BoundedYAML.Failure.tooDeep(limit: 100)) { try BoundedYAML.compose(text, limits: .configuration) }
         }
-        // Ordinary nesting passes (a kubeconfig is 6 levels deep).
+        // Ordinary nesting passes (a kubeconfig is 6 levels deep), and so does the deepest
+        // document the limit admits, composed here on a task's (small) stack as the daemon does.
         #expect(throws: Never.self) { try BoundedYAML.compose("a:\n  b:\n    - c: [1, {d: [2]}]\n", limits: .configuration) }
+        let deepest = String(repeating: "[", count: 98) + "x" + String(repeating: "]", count: 98)
+        #expect(BoundedYAML.estimatedDepth(deepest) == 100)
+        let composed = await Task { (try? BoundedYAML.compose(deepest, limits: .configuration)) != nil }.value
+        #expect(composed)
     }
 
     @Test("syntax errors are one line with the position, never a copy of the source line")
@@ -149,6 +154,26 @@ struct BoundedYAMLTests {
         }
         #expect(composed > 50, "the generator should make mostly valid documents")
         #expect(withAliases > 20, "and many with aliases")
+    }
+
+    @Test("aliases in every position libyaml accepts are counted: flow keys without a space, block keys, merge keys, sequences", arguments: [
+        "a: &a [1, 2]\nb: {*a:1}\n",
+        "a: &a [1, 2]\nb: {*a:*a, \"q\":*a}\n",
+        "a: &a [1, 2]\nb: [*a\n  , *a]\nc: {? *a\n  : 1}\n",
+        "a: &a x\n*a : 2\n",
+        "a: &a [1]\nb: [*a,*a,*a]\n",
+        "base: &b {x: 1}\nc:\n  <<: *b\n  y: 2\n",
+        "- &a [q]\n- *a\n- [*a, \"*a\", '*a', a*a]\n",
+        "a: &a 1\nb: |\n  *a in a block scalar\nc: *a # *a in a comment\n",
+        "a: &x 1\nb: &x [1, 2, 3]\nc: *x\n",
+    ])
+    func handcraftedAliases_areCountedExactly(text: String) throws {
+        let expected = try #require(try Yams.compose(yaml: text))
+        let size = Self.expandedSize(expected)
+        #expect(try BoundedYAML.compose(text, limits: .init(maximumBytes: 1 << 20, maximumNodes: size)) == expected)
+        #expect(throws: BoundedYAML.Failure.tooManyNodes(limit: size - 1)) {
+            try BoundedYAML.compose(text, limits: .init(maximumBytes: 1 << 20, maximumNodes: size - 1))
+        }
     }
 
     static func expandedSize(_ node: Node) -> Int {
@@ -255,8 +280,12 @@ struct RandomYAML {
             body = "[" + (0..<roll(4)).map { _ in node(depth: depth + 1) }.joined(separator: ", ") + "]"
         default:
             body = "{" + (0..<roll(4)).map { i in
-                let key = (!anchors.isEmpty && roll(6) == 0) ? "*" + anchors[roll(UInt64(anchors.count))] + " " : "m\(i)"
-                return "\(key): \(node(depth: depth + 1))"
+                if !anchors.isEmpty && roll(6) == 0 {
+                    // An alias key, with or without a space before the colon, or none after it.
+                    let key = "*" + anchors[roll(UInt64(anchors.count))]
+                    return [key + " : ", key + ": ", key + ":"][roll(3)] + node(depth: depth + 1)
+                }
+                return "m\(i): \(node(depth: depth + 1))"
             }.joined(separator: ", ") + "}"
         }
         guard let anchor else { return body }
