@@ -19,7 +19,7 @@ import VolumeStorage
 /// Anything else is literal text; `/` separates nested directories; a `$` not followed by
 /// `{` is literal.
 ///
-/// Parsing refuses (naming the problem and the character offset): an empty or absolute
+/// Parsing refuses (naming the problem and the offset, in Unicode scalars): an empty or absolute
 /// pattern, an unclosed `${`, an unknown variable, an empty key, empty segments (`a//b`,
 /// trailing `/`), `.`/`..` segments, a segment whose literal text starts with `.`, and
 /// NUL. Rendering refuses (naming the segment and the variable): missing labels and
