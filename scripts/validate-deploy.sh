@@ -8,7 +8,7 @@
 #  2. consistency, the mistakes a schema cannot see (the original's deploy files had
 #     several): every namespaced object in the provisioner's namespace; bindings name
 #     accounts and roles that exist; the leader-election Role names the Lease the daemon
-#     uses (provisioner name with '/' -> '-'); one provisioner name across overlays and
+#     uses (provisioner name with '/' -> '-' in the common case, see lease_name); one provisioner name across overlays and
 #     example StorageClasses; every mounted NFS server/member has its `nfs` volume at its
 #     mount path and every `nfs` volume belongs to one; a direct-only overlay mounts no
 #     NFS; the config file is a ConfigMap mounted as a directory (no subPath, so reloads
@@ -111,8 +111,27 @@ def load(path):
         return [d for d in yaml.safe_load_all(f) if isinstance(d, dict)]
 
 
+def fnv1a32(text):
+    h = 0x811C9DC5
+    for b in text.encode("utf-8"):
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return f"{h:08x}"
+
+
 def lease_name(provisioner):
-    return provisioner.replace("/", "-")
+    # The daemon's rule (ProvisionerName.leaseName): '/' -> '-' for a lowercase name
+    # without '_' whose prefix has no '-'; any other name is made a DNS subdomain and gets
+    # '-' and 8 hex digits of FNV-1a 32 of the name, so no two names share a Lease.
+    plain = provisioner.replace("/", "-")
+    head = provisioner.split("/", 1)[0]
+    if (re.fullmatch(r"[a-z0-9./-]+", provisioner) and provisioner.count("/") <= 1 and "-" not in head
+            and len(plain) <= 253
+            and re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", plain)
+            and not re.search(r"-[0-9a-f]{8}$", plain)):
+        return plain
+    mapped = re.sub(r"[^a-z0-9.]", "-", provisioner.lower())
+    base = ".".join(label.strip("-") for label in mapped.split(".") if label.strip("-"))[:244].rstrip("-.")
+    return (base or "provisioner") + "-" + fnv1a32(provisioner)
 
 
 provisioner_names = {}   # where -> provisioner name

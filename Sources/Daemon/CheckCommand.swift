@@ -19,7 +19,7 @@ struct CheckCommand: AsyncParsableCommand {
     var output: OutputFormat = .table
 
     func run() async throws {
-        guard timeout >= 1 else { throw UsageError("--timeout must be at least 1 second") }
+        guard (1...3600).contains(timeout) else { throw UsageError("--timeout must be between 1 and 3600 seconds, got \(timeout)") }
         let configuration = try source.load()
         var logger = Logger(label: "nfs-cluster-provisioner.check")
         logger.logLevel = .error  // the table says it all

@@ -12,13 +12,32 @@ struct Readiness: Sendable {
     var details: [String]
 }
 
+/// How many connections the HTTP endpoint keeps, and for how long without a request.
+struct HTTPConnectionLimits: Sendable {
+    /// A connection that makes no progress for this long is closed (`--http-idle-timeout`):
+    /// no whole request since it opened or since the last response, or a response not
+    /// taken.
+    var idleTimeout: Duration = .seconds(10)
+    /// The most connections open at once (`--http-max-connections`). A connection beyond
+    /// it closes the one idle the longest; if none is idle, the new one is closed.
+    var maximumConnections: Int = 64
+}
+
 /// The daemon's HTTP endpoint: `/metrics` (Prometheus text format), `/healthz` (the
 /// process is alive and serving), `/readyz` (200 when ready, 503 otherwise, with details).
 /// A small SwiftNIO HTTP/1.1 server run as a service: graceful shutdown stops it and
 /// closes its connections.
+///
+/// It is unauthenticated and, by default, on every interface, so it bounds what a client
+/// can hold: connections that send no (whole) request are closed after
+/// ``HTTPConnectionLimits/idleTimeout``, and at most
+/// ``HTTPConnectionLimits/maximumConnections`` are open (a new one evicts the longest
+/// idle), so idle connections cannot take the file descriptors that the API watches and
+/// the members need, nor keep the kubelet's probes out.
 struct HTTPEndpointService: Service {
     let host: String
     let port: Int
+    var limits = HTTPConnectionLimits()
     let metrics: @Sendable () -> [UInt8]
     let readiness: @Sendable () async -> Readiness
     let logger: Logger
@@ -47,12 +66,17 @@ struct HTTPEndpointService: Service {
     }
 
     func run() async throws {
+        let connections = ConnectionTable(maximum: limits.maximumConnections)
+        let idleTimeout = TimeAmount.nanoseconds(Int64(clamping: limits.idleTimeout.components.seconds * 1_000_000_000
+            + limits.idleTimeout.components.attoseconds / 1_000_000_000))
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(
+                        IdleConnectionHandler(table: connections, idleTimeout: idleTimeout))
                     return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
                 }
             }
@@ -123,6 +147,132 @@ struct HTTPEndpointService: Service {
             return (r.ready ? .ok : .serviceUnavailable, "text/plain; charset=utf-8", Array(text.utf8))
         default:
             return (.notFound, "text/plain; charset=utf-8", Array("not found: try /metrics, /healthz or /readyz\n".utf8))
+        }
+    }
+}
+
+/// The open connections of the endpoint: which are idle (no request in progress) and
+/// since when, to evict the longest idle when the table is full.
+final class ConnectionTable: Sendable {
+    private struct Entry {
+        var channel: any Channel
+        /// nil while a request is in progress; otherwise when it became idle (a sequence
+        /// number: only the order matters).
+        var idleSince: UInt64?
+    }
+
+    private struct State {
+        var entries: [ObjectIdentifier: Entry] = [:]
+        var clock: UInt64 = 0
+    }
+
+    let maximum: Int
+    private let state = Mutex(State())
+
+    init(maximum: Int) { self.maximum = max(1, maximum) }
+
+    /// Registers a new connection (idle until its first request). When the table is full,
+    /// the longest-idle connection is closed to make room; when every connection is busy,
+    /// the new one is refused (false).
+    func admit(_ channel: any Channel) -> Bool {
+        let evicted: (any Channel)?? = state.withLock { s in
+            var victim: (any Channel)?
+            if s.entries.count >= maximum {
+                guard let oldest = s.entries.filter({ $0.value.idleSince != nil })
+                    .min(by: { $0.value.idleSince! < $1.value.idleSince! }) else { return .none }
+                s.entries[oldest.key] = nil
+                victim = oldest.value.channel
+            }
+            s.clock += 1
+            s.entries[ObjectIdentifier(channel)] = Entry(channel: channel, idleSince: s.clock)
+            return .some(victim)
+        }
+        guard let evicted else { return false }
+        evicted?.close(promise: nil)
+        return true
+    }
+
+    func setBusy(_ channel: any Channel, _ busy: Bool) {
+        state.withLock { s in
+            guard s.entries[ObjectIdentifier(channel)] != nil else { return }
+            s.clock += 1
+            s.entries[ObjectIdentifier(channel)]?.idleSince = busy ? nil : s.clock
+        }
+    }
+
+    func remove(_ channel: any Channel) {
+        _ = state.withLock { $0.entries.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    var count: Int { state.withLock { $0.entries.count } }
+}
+
+/// Closes a connection that makes no progress for `idleTimeout`: one that sends no request,
+/// or sends its request (head or body) too slowly, or keeps an idle keep-alive connection
+/// after a response, or does not read its response. One rolling timer, restarted when the
+/// connection opens, when a request has arrived whole and when a response has been
+/// written. Keeps the connection table current (busy from a request's head to its
+/// response's end: only idle connections are evicted).
+final class IdleConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let table: ConnectionTable
+    private let idleTimeout: TimeAmount
+    private var timer: Scheduled<Void>?
+    private var requestsInProgress = 0
+
+    init(table: ConnectionTable, idleTimeout: TimeAmount) {
+        self.table = table
+        self.idleTimeout = idleTimeout
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        guard table.admit(context.channel) else {
+            context.close(promise: nil)
+            return
+        }
+        restartTimer(context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        table.remove(context.channel)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            requestsInProgress += 1
+            table.setBusy(context.channel, true)
+        case .body:
+            break
+        case .end:
+            // The request is whole; now the response must be written (and read) in time.
+            restartTimer(context)
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) {
+            requestsInProgress = max(0, requestsInProgress - 1)
+            if requestsInProgress == 0 { table.setBusy(context.channel, false) }
+            restartTimer(context)
+        }
+        context.write(data, promise: promise)
+    }
+
+    private func restartTimer(_ context: ChannelHandlerContext) {
+        timer?.cancel()
+        let channel = context.channel
+        timer = context.eventLoop.scheduleTask(in: idleTimeout) {
+            channel.close(promise: nil)
         }
     }
 }

@@ -48,8 +48,10 @@ struct NFSClusterProvisioner: AsyncParsableCommand {
         }
     }
 
+    /// Prints the error on one line: whatever a message echoes, control characters are
+    /// escaped and the line is capped (``Echo``).
     static func fail(_ message: String, code: Int32) -> Never {
-        FileHandle.standardError.write(Data("nfs-cluster-provisioner: error: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("nfs-cluster-provisioner: error: \(Echo.line(message))\n".utf8))
         Foundation.exit(code)
     }
 }

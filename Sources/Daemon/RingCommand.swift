@@ -35,22 +35,47 @@ extension RingCommand {
         @Argument(help: "Claims as <namespace>/<claim>; none or '-' reads standard input.")
         var claims: [String] = []
 
+        /// Rows per block: the table is printed a block at a time (columns widen as
+        /// needed, never narrow) and JSON one element at a time, so any number of claims
+        /// takes the memory of one block.
+        static let blockRows = 1000
+
         func run() async throws {
             guard candidates >= 1 else { throw UsageError("--candidates must be at least 1") }
             let ring = try source.snapshot()
-            let inputs = ClaimInput.lines(arguments: claims)
+            var out = BufferedOutput()
             var table = TextTable(columns: ["claim", "key", "member", "candidates"])
-            var json: [[String: Any]] = []
-            for (i, input) in inputs.enumerated() {
-                let key = try ClaimInput.key(for: input, raw: raw, line: i + 1)
+            var widths: [Int] = []
+            var printedHeader = false
+            var jsonCount = 0
+            func flushTable() {
+                widths = table.widths(atLeast: widths)
+                for line in table.renderedLines(widths: widths, header: !printedHeader) { out.write(line + "\n") }
+                printedHeader = true
+                table.rows.removeAll(keepingCapacity: true)
+                out.flush()
+            }
+            if output == .json { out.write("[") }
+            try ClaimInput.forEachLine(arguments: claims) { index, input in
+                let key = try ClaimInput.key(for: input, raw: raw, line: index + 1)
                 let order = try ring.candidates(key, count: candidates).map(\.name)
-                table.add([input, key.debugDescription, order.first ?? "-", order.joined(separator: ", ")])
-                json.append(["input": input, "key": key, "member": order.first ?? NSNull(), "candidates": order])
+                switch output {
+                case .table:
+                    table.add([input, key.debugDescription, order.first ?? "-", order.joined(separator: ", ")])
+                    if table.rows.count >= Self.blockRows { flushTable() }
+                case .json:
+                    let element: [String: Any] = ["input": input, "key": key, "member": order.first ?? NSNull(), "candidates": order]
+                    let data = try JSONSerialization.data(withJSONObject: element, options: [.sortedKeys, .withoutEscapingSlashes])
+                    out.write((jsonCount == 0 ? "\n  " : ",\n  ") + String(decoding: data, as: UTF8.self))
+                    jsonCount += 1
+                    if jsonCount % Self.blockRows == 0 { out.flush() }
+                }
             }
             switch output {
-            case .table: print(table.rendered())
-            case .json: try printJSON(json)
+            case .table: flushTable()
+            case .json: out.write(jsonCount == 0 ? "]\n" : "\n]\n")
             }
+            out.flush()
         }
     }
 
@@ -156,7 +181,7 @@ extension RingCommand {
             var counts: [Int] = []
             for part in compare.split(separator: ",") {
                 guard let v = Int(part.trimmingCharacters(in: .whitespaces)), v >= 1 else {
-                    throw UsageError("--compare: \"\(part)\" is not a virtual-node count (an integer ≥ 1)")
+                    throw UsageError("--compare: \(Echo.quoted(String(part))) is not a virtual-node count (an integer ≥ 1)")
                 }
                 counts.append(v)
             }
@@ -165,6 +190,9 @@ extension RingCommand {
             var rows: [[String: Any]] = []
             var t = TextTable(columns: ["vnodes", "max/mean", "min/mean", "CV", "busiest member"], numeric: [0, 1, 2, 3])
             for v in counts {
+                if let problem = ProvisionerConfiguration.ringPointsProblem(weights: ring.members.map(\.weight), virtualNodes: v) {
+                    throw UsageError("--compare \(v): the ring \(problem)")
+                }
                 let s: RingSnapshot
                 do {
                     s = try RingSnapshot(members: ring.members, configuration: RingConfiguration(virtualNodesPerMember: v, hash: ring.configuration.hash))

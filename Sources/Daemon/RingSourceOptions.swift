@@ -43,10 +43,10 @@ struct RingSourceOptions: ParsableArguments {
     static func inlineRing(_ list: String, hash: String?, vnodes: Int?, option: String) throws -> RingSnapshot {
         var members: [Member] = []
         for (i, entry) in list.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
-            if entry.isEmpty { throw UsageError("\(option): entry \(i + 1) is empty in \"\(list)\"") }
+            if entry.isEmpty { throw UsageError("\(option): entry \(i + 1) is empty in \(Echo.quoted(list))") }
             if let star = entry.lastIndex(of: "*") {
                 guard let weight = Int(entry[entry.index(after: star)...]), weight >= 1 else {
-                    throw UsageError("\(option): \"\(entry)\" has an invalid weight; write name*N with N ≥ 1")
+                    throw UsageError("\(option): \(Echo.quoted(String(entry))) has an invalid weight; write name*N with N ≥ 1")
                 }
                 members.append(Member(String(entry[..<star]), weight: weight))
             } else {
@@ -57,7 +57,10 @@ struct RingSourceOptions: ParsableArguments {
         switch hash?.lowercased() {
         case nil, "crc32": ringHash = .crc32
         case "xxh3": ringHash = .xxh3
-        case let other?: throw UsageError("--hash \"\(other)\" is not a hash; use crc32 or xxh3")
+        case let other?: throw UsageError("--hash \(Echo.quoted(other)) is not a hash; use crc32 or xxh3")
+        }
+        if let problem = ProvisionerConfiguration.ringPointsProblem(weights: members.map(\.weight), virtualNodes: vnodes ?? 255) {
+            throw UsageError("\(option): the ring \(problem)")
         }
         do {
             return try RingSnapshot(members: members, configuration: RingConfiguration(virtualNodesPerMember: vnodes ?? 255, hash: ringHash))
@@ -76,12 +79,26 @@ enum ClaimInput {
         return lines
     }
 
+    /// Calls `body` with each input and its index as it comes: the arguments, or standard
+    /// input read line by line (nothing is kept).
+    static func forEachLine(arguments: [String], _ body: (Int, String) throws -> Void) throws {
+        if !arguments.isEmpty && arguments != ["-"] {
+            for (i, argument) in arguments.enumerated() { try body(i, argument) }
+            return
+        }
+        var index = 0
+        while let line = readLine(strippingNewline: true) {
+            try body(index, line)
+            index += 1
+        }
+    }
+
     /// The ring key for an input: `namespace/claim` → `namespace-claim`, or the input
     /// itself with --raw (any UTF-8, the empty string included).
     static func key(for input: String, raw: Bool, line: Int) throws -> String {
         if raw { return input }
         guard let ref = PlacementKey.parseClaimReference(input) else {
-            throw UsageError("input \(line) \"\(input)\" is not <namespace>/<claim>; use --raw to give ring keys as they are")
+            throw UsageError("input \(line) \(Echo.quoted(input)) is not <namespace>/<claim>; use --raw to give ring keys as they are")
         }
         return PlacementKey.forClaim(namespace: ref.namespace, name: ref.name)
     }

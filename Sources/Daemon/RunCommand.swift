@@ -40,6 +40,10 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Address of /metrics, /healthz and /readyz ([host]:port; :port for all interfaces).")
     var httpAddress: String = ":8080"
+    @Option(help: "Seconds an HTTP connection may wait for a whole request (after it opens or after a response), or take to read a response.")
+    var httpIdleTimeout: Double = 10
+    @Option(help: "HTTP connections open at once; one more closes the longest idle.")
+    var httpMaxConnections: Int = 64
 
     @Option(help: "Claim workers (concurrent provisioning).")
     var claimWorkers: Int = 4
@@ -66,8 +70,12 @@ struct RunCommand: AsyncParsableCommand {
         let configuration = try source.load(environment: environment)
         for (name, value) in [("--lease-duration", leaseDuration), ("--renew-deadline", renewDeadline), ("--retry-period", retryPeriod),
                               ("--resync-period", resyncPeriod), ("--storage-timeout", storageTimeout),
-                              ("--config-reload-interval", configReloadInterval), ("--shutdown-timeout", shutdownTimeout)] where !(value > 0) {
-            throw UsageError("\(name) must be a positive number of seconds, got \(value)")
+                              ("--config-reload-interval", configReloadInterval), ("--shutdown-timeout", shutdownTimeout),
+                              ("--http-idle-timeout", httpIdleTimeout)] {
+            try Self.checkSeconds(value, flag: name)
+        }
+        guard (1...Self.maximumHTTPConnections).contains(httpMaxConnections) else {
+            throw UsageError("--http-max-connections must be between 1 and \(Self.maximumHTTPConnections), got \(httpMaxConnections)")
         }
         guard claimWorkers >= 1 else { throw UsageError("--claim-workers must be at least 1") }
         guard volumeWorkers >= 0 else { throw UsageError("--volume-workers must not be negative") }
@@ -141,7 +149,9 @@ struct RunCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: EngineService(engine: engine), successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: HTTPEndpointService(
-                host: host, port: port, metrics: { registry.emitToBuffer() },
+                host: host, port: port,
+                limits: HTTPConnectionLimits(idleTimeout: .seconds(httpIdleTimeout), maximumConnections: httpMaxConnections),
+                metrics: { registry.emitToBuffer() },
                 readiness: { let r = await engine.readiness(); return Readiness(ready: r.ready, details: r.details) },
                 logger: logger, onBound: { _ in })),
         ]
@@ -160,6 +170,19 @@ struct RunCommand: AsyncParsableCommand {
         }
         try? await client.shutdown()
         logger.info("stopped")
+    }
+
+    /// The longest duration a flag may give: one day. Nothing here needs more (the resync
+    /// period is minutes), and `Duration` traps on values it cannot hold (`1e300`, `inf`).
+    static let maximumSeconds: Double = 86_400
+    /// The most HTTP connections `--http-max-connections` may allow.
+    static let maximumHTTPConnections = 10_000
+
+    /// A duration flag: finite, positive, at most ``maximumSeconds``.
+    static func checkSeconds(_ value: Double, flag: String) throws {
+        guard value.isFinite, value > 0, value <= maximumSeconds else {
+            throw UsageError("\(flag) must be a positive number of seconds, at most \(Int(maximumSeconds)) (one day), got \(value)")
+        }
     }
 
     /// The client's token bucket from `--kube-api-qps` and `--kube-api-burst`.

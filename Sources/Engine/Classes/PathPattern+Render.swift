@@ -28,7 +28,13 @@ extension PathPattern {
     /// Renders the pattern into a safe relative path (see the type's documentation for
     /// every check). A label or annotation that is absent is an error naming it, not an
     /// empty string: a directory layout must not silently change shape.
+    ///
+    /// The default pattern never fails for length: a namespace (up to 63 characters) and a
+    /// claim name (up to 253) can make more than 255 bytes, and such a name is shortened
+    /// deterministically by ``shortened(_:)``. Any other pattern says which segment is too
+    /// long: its author chose the layout.
     public func render(_ values: Values) throws(PathPatternError) -> RelativePath {
+        let shortensLongNames = self == .default
         var components: [String] = []
         for (index, segment) in segments.enumerated() {
             var rendered = ""
@@ -38,11 +44,14 @@ extension PathPattern {
                     rendered += text
                 case .variable(let variable):
                     let value = try Self.value(of: variable, in: values)
-                    if value.contains("/") {
+                    if value.utf8.contains(UInt8(ascii: "/")) {
                         throw .valueContainsSlash(variable: variable.description, value: value)
                     }
                     rendered += value
                 }
+            }
+            if shortensLongNames && rendered.utf8.count > RelativePath.maxComponentBytes {
+                rendered = Self.shortened(rendered)
             }
             try Self.validateRendered(rendered, segment: index + 1, pattern: segment)
             components.append(rendered)
@@ -74,6 +83,26 @@ extension PathPattern {
             last.removeLast()
         }
         return RelativePath(unchecked: Array(path.components.dropLast()) + [last + suffix])
+    }
+
+    /// A name over 255 bytes cut to 246 bytes (on a character boundary) followed by `-` and
+    /// 8 hex digits of FNV-1a 32 of the whole name: 255 bytes at most, the same for the same
+    /// name every time (a re-created claim finds its directory), and two long names that
+    /// share their first 246 bytes still differ. The hash is of the whole name, not of
+    /// `"<namespace>/<name>"` as in ``disambiguated(_:namespace:name:)``, so the
+    /// disambiguated alternative of a shortened name is a different name.
+    public static func shortened(_ name: String) -> String {
+        let suffix = "-" + hash8(name)
+        let room = RelativePath.maxComponentBytes - suffix.utf8.count
+        var kept = String.UnicodeScalarView()
+        var bytes = 0
+        for scalar in name.unicodeScalars {
+            let width = String(scalar).utf8.count
+            if bytes + width > room { break }
+            kept.append(scalar)
+            bytes += width
+        }
+        return String(kept) + suffix
     }
 
     /// FNV-1a 32-bit of the UTF-8 bytes, as 8 lowercase hex digits. Stable across
@@ -110,9 +139,11 @@ extension PathPattern {
             case .variable(let variable): variable.description
             }
         }.joined()
-        if text.isEmpty { throw .renderedEmptySegment(segment: segment, pattern: shown) }
-        if text == "." || text == ".." { throw .renderedDotSegment(segment: segment, value: text) }
-        if text.hasPrefix(".") { throw .renderedStartsWithDot(segment: segment, value: text) }
+        // Bytes, not Characters: the file system compares bytes (".\u{301}x" is hidden).
+        let bytes = Array(text.utf8)
+        if bytes.isEmpty { throw .renderedEmptySegment(segment: segment, pattern: shown) }
+        if bytes == [0x2E] || bytes == [0x2E, 0x2E] { throw .renderedDotSegment(segment: segment, value: text) }
+        if bytes[0] == UInt8(ascii: ".") { throw .renderedStartsWithDot(segment: segment, value: text) }
         if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             throw .renderedControlCharacter(segment: segment, pattern: shown)
         }
@@ -123,7 +154,7 @@ extension PathPattern {
 }
 
 /// Why a `pathPattern` cannot be parsed, or cannot be rendered for a claim. Positions are
-/// character offsets from 0; segments are numbered from 1.
+/// offsets in Unicode scalars from 0; segments are numbered from 1.
 public enum PathPatternError: Error, Sendable, Hashable, CustomStringConvertible {
     case emptyPattern
     case absolutePattern
@@ -159,11 +190,11 @@ public enum PathPatternError: Error, Sendable, Hashable, CustomStringConvertible
             "segment at offset \(p) starts with '.', which is reserved for the provisioner's own files"
         case .nulByte(let p): "NUL character at offset \(p)"
         case .missingValue(let v): "\(v) has no value on this claim"
-        case .valueContainsSlash(let v, let value): "\(v) is '\(value)', which contains '/'"
+        case .valueContainsSlash(let v, let value): "\(v) is '\(Echo.value(value, limit: 80))', which contains '/'"
         case .renderedEmptySegment(let s, let pattern): "segment \(s) ('\(pattern)') renders empty"
-        case .renderedDotSegment(let s, let value): "segment \(s) renders '\(value)'"
+        case .renderedDotSegment(let s, let value): "segment \(s) renders '\(Echo.value(value, limit: 80))'"
         case .renderedStartsWithDot(let s, let value):
-            "segment \(s) renders '\(value)', which starts with '.' (reserved for the provisioner's own files)"
+            "segment \(s) renders '\(Echo.value(value, limit: 80))', which starts with '.' (reserved for the provisioner's own files)"
         case .renderedControlCharacter(let s, let pattern): "segment \(s) ('\(pattern)') renders a control character"
         case .renderedSegmentTooLong(let s, let bytes):
             "segment \(s) renders \(bytes) bytes (limit \(RelativePath.maxComponentBytes))"

@@ -19,7 +19,7 @@ import VolumeStorage
 /// Anything else is literal text; `/` separates nested directories; a `$` not followed by
 /// `{` is literal.
 ///
-/// Parsing refuses (naming the problem and the character offset): an empty or absolute
+/// Parsing refuses (naming the problem and the offset, in Unicode scalars): an empty or absolute
 /// pattern, an unclosed `${`, an unknown variable, an empty key, empty segments (`a//b`,
 /// trailing `/`), `.`/`..` segments, a segment whose literal text starts with `.`, and
 /// NUL. Rendering refuses (naming the segment and the variable): missing labels and
@@ -85,19 +85,22 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses and validates a pattern.
+    ///
+    /// The pattern is read as Unicode scalars, not Characters: a `/`, `$`, `{`, `}` or NUL
+    /// followed by a combining mark is one Character but still that byte on disk.
     public init(_ source: String) throws(PathPatternError) {
-        let characters = Array(source)
-        if characters.isEmpty { throw .emptyPattern }
-        if characters[0] == "/" { throw .absolutePattern }
+        let scalars = Array(source.unicodeScalars)
+        if scalars.isEmpty { throw .emptyPattern }
+        if scalars[0] == "/" { throw .absolutePattern }
         var segments: [[Piece]] = []
         var pieces: [Piece] = []
-        var literal = ""
+        var literal = String.UnicodeScalarView()
         var segmentStart = 0
         var index = 0
 
         func flushLiteral() {
-            if !literal.isEmpty { pieces.append(.literal(literal)) }
-            literal = ""
+            if !literal.isEmpty { pieces.append(.literal(String(literal))) }
+            literal = String.UnicodeScalarView()
         }
         func closeSegment(at position: Int) throws(PathPatternError) {
             flushLiteral()
@@ -107,25 +110,26 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
             segmentStart = position + 1
         }
 
-        while index < characters.count {
-            let character = characters[index]
-            if character == "\0" { throw .nulByte(position: index) }
-            if character == "/" {
+        while index < scalars.count {
+            let scalar = scalars[index]
+            if scalar == "\0" { throw .nulByte(position: index) }
+            if scalar == "/" {
                 try closeSegment(at: index)
                 index += 1
                 continue
             }
-            if character == "$", index + 1 < characters.count, characters[index + 1] == "{" {
-                guard let close = characters[(index + 2)...].firstIndex(of: "}") else {
+            if scalar == "$", index + 1 < scalars.count, scalars[index + 1] == "{" {
+                guard let close = scalars[(index + 2)...].firstIndex(of: "}") else {
                     throw .unclosedVariable(position: index)
                 }
-                let text = String(characters[(index + 2)..<close])
+                var text = String.UnicodeScalarView()
+                text.append(contentsOf: scalars[(index + 2)..<close])
                 flushLiteral()
-                pieces.append(.variable(try Self.variable(text, position: index)))
+                pieces.append(.variable(try Self.variable(String(text), position: index)))
                 index = close + 1
                 continue
             }
-            literal.append(character)
+            literal.append(scalar)
             index += 1
         }
         try closeSegment(at: index)
@@ -164,10 +168,12 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
     /// Literal-only checks that need no values: emptiness, dot segments, leading dot.
     private static func validateSegment(_ pieces: [Piece], position: Int) throws(PathPatternError) {
         guard let first = pieces.first else { throw .emptySegment(position: position) }
-        if pieces.count == 1, case .literal(let text) = first, text == "." || text == ".." {
+        // On bytes: ".\u{301}x" does not start with the Character "." but its first byte is
+        // a dot, and the file system sees a hidden name.
+        if pieces.count == 1, case .literal(let text) = first, Array(text.utf8) == [0x2E] || Array(text.utf8) == [0x2E, 0x2E] {
             throw .dotSegment(text, position: position)
         }
-        if case .literal(let text) = first, text.hasPrefix(".") {
+        if case .literal(let text) = first, text.utf8.first == UInt8(ascii: ".") {
             throw .segmentStartsWithDot(position: position)
         }
     }

@@ -30,7 +30,7 @@ public struct ConfigurationFileWatcher: Service {
     }
 
     public func run() async throws {
-        let initial = try? Data(contentsOf: URL(fileURLWithPath: path))
+        let initial = try? Self.read(path).get()
         await cancelWhenGracefulShutdown {
             var last = initial
             while !Task.isCancelled {
@@ -43,11 +43,11 @@ public struct ConfigurationFileWatcher: Service {
     /// One check; returns the content now considered current.
     func check(_ last: Data?) async -> Data? {
         let content: Data
-        do {
-            content = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
+        switch Self.read(path) {
+        case .success(let bytes): content = bytes
+        case .failure(let error):
             logger.warning("cannot read the configuration file; keeping the running configuration",
-                           metadata: ["path": "\(path)", "error": "\(error.localizedDescription)"])
+                           metadata: ["path": "\(path)", "error": "\(error.reason)"])
             return last
         }
         guard content != last else { return last }
@@ -61,5 +61,11 @@ public struct ConfigurationFileWatcher: Service {
         }
         // Either way this content has been judged; a later edit is judged again.
         return content
+    }
+
+    /// The file's bytes, at most the configuration's size limit (a bigger file is an error,
+    /// and is never read in full).
+    static func read(_ path: String) -> Result<Data, LocalFileError> {
+        LocalFile.contents(of: path, limit: BoundedYAML.Limits.configuration.maximumBytes).map { Data($0) }
     }
 }

@@ -35,10 +35,10 @@ extension ProvisionerConfiguration {
         let servers = serverList.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let paths = pathList.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         if let i = servers.firstIndex(where: { $0.trimmingSpaces.isEmpty }) {
-            throw .invalid(source: source, field: "NFS_SERVER", problem: "entry \(i + 1) is empty (\"\(serverList)\"); remove the extra ':' or fill in the server")
+            throw .invalid(source: source, field: "NFS_SERVER", problem: "entry \(i + 1) is empty (\(Echo.quoted(serverList))); remove the extra ':' or fill in the server")
         }
         if let i = paths.firstIndex(where: { $0.trimmingSpaces.isEmpty }) {
-            throw .invalid(source: source, field: "NFS_PATH", problem: "entry \(i + 1) is empty (\"\(pathList)\"); remove the extra ':' or fill in the export path")
+            throw .invalid(source: source, field: "NFS_PATH", problem: "entry \(i + 1) is empty (\(Echo.quoted(pathList))); remove the extra ':' or fill in the export path")
         }
         guard servers.count == paths.count else {
             throw .invalid(source: source, field: "NFS_SERVER", problem: "lists \(servers.count) server\(servers.count == 1 ? "" : "s") but NFS_PATH lists \(paths.count) path\(paths.count == 1 ? "" : "s"); give one export path per server, in the same order")
@@ -46,7 +46,7 @@ extension ProvisionerConfiguration {
         var firstIndex: [String: Int] = [:]
         for (i, s) in servers.enumerated() {
             if let first = firstIndex[s] {
-                throw .invalid(source: source, field: "NFS_SERVER", problem: "lists \(s) twice (entries \(first + 1) and \(i + 1)); list each server once (one export per server)")
+                throw .invalid(source: source, field: "NFS_SERVER", problem: "lists \(Echo.value(s)) twice (entries \(first + 1) and \(i + 1)); list each server once (one export per server)")
             }
             firstIndex[s] = i
         }

@@ -1,4 +1,3 @@
-import Foundation
 import RingCore
 import Yams
 import KubeRuntime
@@ -33,27 +32,25 @@ extension ProvisionerConfiguration {
     /// - Throws: ``ConfigurationError`` naming the file, the field and the problem.
     public static func fromYAMLFile(_ path: String) throws(ConfigurationError) -> ProvisionerConfiguration {
         let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw .unreadable(path: path, reason: Self.reason(error))
+        switch LocalFile.text(of: path, limit: BoundedYAML.Limits.configuration.maximumBytes) {
+        case .failure(let error): throw .unreadable(path: path, reason: error.reason)
+        case .success(let value): text = value
         }
         return try fromYAML(text, source: path)
     }
 
-    /// Parses configuration text; `source` names it in errors.
+    /// Parses configuration text; `source` names it in errors. The text is checked against
+    /// ``BoundedYAML/Limits/configuration`` (1 MiB, 200,000 values once aliases are
+    /// expanded) before it is composed.
     public static func fromYAML(_ text: String, source: String) throws(ConfigurationError) -> ProvisionerConfiguration {
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                throw ConfigurationError.malformed(path: source, reason: "the file is empty")
-            }
-            root = node
-        } catch let error as ConfigurationError {
-            throw error
+        let composed: Node?
+        do throws(BoundedYAML.Failure) {
+            composed = try BoundedYAML.compose(text, limits: .configuration)
         } catch {
-            throw .malformed(path: source, reason: "not YAML: \(error)")
+            if case .syntax = error { throw .malformed(path: source, reason: "not YAML: \(error)") }
+            throw .malformed(path: source, reason: error.description)
         }
+        guard let root = composed else { throw .malformed(path: source, reason: "the file is empty") }
         let top = try YAMLFields(root, path: "", source: source, known: ["provisionerName", "log", "ring", "mountBase", "members"])
         let name = try top.string("provisionerName") ?? ""
         var ring = RingConfiguration(virtualNodesPerMember: 255, hash: .xxh3)
@@ -61,7 +58,7 @@ extension ProvisionerConfiguration {
             let r = try YAMLFields(ringNode, path: "ring", source: source, known: ["hash", "virtualNodes"])
             if let hash = try r.string("hash") {
                 guard let h = RingHash(rawValue: hash.lowercased()) else {
-                    throw .invalid(source: source, field: "ring.hash", problem: "\"\(hash)\" is not a hash; use xxh3 or crc32")
+                    throw .invalid(source: source, field: "ring.hash", problem: "\(Echo.quoted(hash)) is not a hash; use xxh3 or crc32")
                 }
                 ring.hash = h
             }
@@ -69,7 +66,7 @@ extension ProvisionerConfiguration {
         }
         let mountBase = try top.string("mountBase") ?? defaultMountBase
         guard mountBase.hasPrefix("/") else {
-            throw .invalid(source: source, field: "mountBase", problem: "\"\(mountBase)\" must be an absolute path")
+            throw .invalid(source: source, field: "mountBase", problem: "\(Echo.quoted(mountBase)) must be an absolute path")
         }
         let base = mountBase.hasSuffix("/") ? String(mountBase.dropLast()) : mountBase
         guard let membersNode = top["members"] else {
@@ -93,14 +90,14 @@ extension ProvisionerConfiguration {
             var state = MemberConfiguration.State.active
             if let s = try m.string("state") {
                 guard let parsed = MemberConfiguration.State(rawValue: s.lowercased()) else {
-                    throw .invalid(source: source, field: "\(path).state", problem: "\"\(s)\" is not a state; use active or draining")
+                    throw .invalid(source: source, field: "\(path).state", problem: "\(Echo.quoted(s)) is not a state; use active or draining")
                 }
                 state = parsed
             }
             var mode = MemberConfiguration.Mode.mounted
             if let s = try m.string("mode") {
                 guard let parsed = MemberConfiguration.Mode(rawValue: s.lowercased()) else {
-                    throw .invalid(source: source, field: "\(path).mode", problem: "\"\(s)\" is not a mode; use mounted or direct")
+                    throw .invalid(source: source, field: "\(path).mode", problem: "\(Echo.quoted(s)) is not a mode; use mounted or direct")
                 }
                 mode = parsed
             }
@@ -113,15 +110,6 @@ extension ProvisionerConfiguration {
                                                      verbose: try top.bool("log") ?? false)
         try configuration.validate()
         return configuration
-    }
-
-    static func reason(_ error: any Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
-           let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
-            return String(cString: strerror(code.rawValue))
-        }
-        return ns.localizedDescription
     }
 }
 
@@ -140,14 +128,29 @@ struct YAMLFields {
         self.path = path
         self.source = source
         for key in mapping.keys {
-            let k = key.string ?? "\(key)"
+            // Never the key itself when it is not a scalar: an alias may stand for millions
+            // of values.
+            guard let k = key.string else {
+                throw .invalid(source: source, field: path.isEmpty ? "the document" : path,
+                               problem: "has a key that is a \(Self.kind(key)), not a name (known here: \(known.sorted().joined(separator: ", ")))")
+            }
             if !known.contains(k) {
-                throw .invalid(source: source, field: field(k), problem: "is not a known setting (known here: \(known.sorted().joined(separator: ", ")))")
+                throw .invalid(source: source, field: field(Echo.value(k, limit: 60)),
+                               problem: "is not a known setting (known here: \(known.sorted().joined(separator: ", ")))")
             }
         }
     }
 
     func field(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    static func kind(_ node: Node) -> String {
+        switch node {
+        case .scalar: "value"
+        case .sequence: "list"
+        case .mapping: "mapping"
+        case .alias: "alias"
+        }
+    }
 
     subscript(key: String) -> Node? {
         mapping.first { $0.key.string == key }?.value
@@ -164,7 +167,7 @@ struct YAMLFields {
     func int(_ key: String) throws(ConfigurationError) -> Int? {
         guard let node = self[key] else { return nil }
         guard let value = node.int else {
-            throw .invalid(source: source, field: field(key), problem: "must be an integer, got \"\(node.string ?? "?")\"")
+            throw .invalid(source: source, field: field(key), problem: "must be an integer, got \(node.string.map { Echo.quoted($0, limit: 40) } ?? "a \(Self.kind(node))")")
         }
         return value
     }
@@ -181,7 +184,7 @@ struct YAMLFields {
     func bool(_ key: String) throws(ConfigurationError) -> Bool? {
         guard let node = self[key] else { return nil }
         guard let value = node.bool else {
-            throw .invalid(source: source, field: field(key), problem: "must be true or false, got \"\(node.string ?? "?")\"")
+            throw .invalid(source: source, field: field(key), problem: "must be true or false, got \(node.string.map { Echo.quoted($0, limit: 40) } ?? "a \(Self.kind(node))")")
         }
         return value
     }

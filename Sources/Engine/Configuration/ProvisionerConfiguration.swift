@@ -46,6 +46,33 @@ public struct ProvisionerConfiguration: Sendable, Hashable {
     /// The member with this ring name.
     public func member(named name: String) -> MemberConfiguration? { members.first { $0.name == name } }
 
+    /// The most points a ring may have (the sum of the members' weights × virtual nodes):
+    /// 2^20 = 1,048,576. A ring takes about 50 bytes per point, and a reload holds the old
+    /// and the new ring at once: the limit keeps that well inside the Deployment's 256 MiB
+    /// memory limit (1,000 servers of weight 4 at 255 virtual nodes fit). RingCore's own
+    /// limit, 16 Mi points, is what a process could build, not what the pod can hold.
+    public static let maximumRingPoints = 1 << 20
+
+    /// How many points `weights` at `virtualNodes` per weight make; nil past `Int.max`.
+    public static func ringPoints(weights: [Int], virtualNodes: Int) -> Int? {
+        var total = 0
+        for weight in weights {
+            let (points, o1) = max(0, weight).multipliedReportingOverflow(by: max(0, virtualNodes))
+            let (sum, o2) = total.addingReportingOverflow(points)
+            if o1 || o2 { return nil }
+            total = sum
+        }
+        return total
+    }
+
+    /// The problem with a ring of `weights` at `virtualNodes`, if it has too many points.
+    public static func ringPointsProblem(weights: [Int], virtualNodes: Int) -> String? {
+        let points = ringPoints(weights: weights, virtualNodes: virtualNodes)
+        if let points, points <= maximumRingPoints { return nil }
+        return "would need \(points.map(String.init) ?? "more than \(Int.max)") points (the sum of the weights × \(virtualNodes) virtual nodes), "
+            + "more than the limit of \(maximumRingPoints) (about 50 bytes each, and the pod's memory is limited): lower the virtual nodes or the weights"
+    }
+
     /// Checks every invariant; throws the first problem found, naming it and the fix.
     public func validate() throws(ConfigurationError) {
         try ProvisionerName.validate(provisionerName, source: source)
@@ -59,18 +86,25 @@ public struct ProvisionerConfiguration: Sendable, Hashable {
         for (i, m) in members.enumerated() {
             let field = "members[\(i)]"
             if m.name.isEmpty { throw .invalid(source: source, field: "\(field).name", problem: "is empty") }
+            if let problem = Self.memberNameProblem(m.name) {
+                throw .invalid(source: source, field: source == "environment" ? "NFS_SERVER entry \(i + 1)" : "\(field).name", problem: problem)
+            }
             if let first = seen[m.name] {
-                throw .invalid(source: source, field: "\(field).name", problem: "\"\(m.name)\" is already used by members[\(first)]; member names must be unique")
+                throw .invalid(source: source, field: "\(field).name", problem: "\(Echo.quoted(m.name)) is already used by members[\(first)]; member names must be unique")
             }
             seen[m.name] = i
             if m.address.isEmpty { throw .invalid(source: source, field: "\(field).address", problem: "is empty; give the NFS server's host name or IP address") }
             if m.weight < 1 { throw .invalid(source: source, field: "\(field).weight", problem: "must be an integer of at least 1, got \(m.weight)") }
             if !m.export.hasPrefix("/") {
-                throw .invalid(source: source, field: "\(field).export", problem: "\"\(m.export)\" must be an absolute path on the NFS server")
+                throw .invalid(source: source, field: "\(field).export", problem: "\(Echo.quoted(m.export)) must be an absolute path on the NFS server")
             }
             if m.mode == .mounted {
                 guard let mount = m.mountPath, mount.hasPrefix("/") else {
                     throw .invalid(source: source, field: "\(field).mountPath", problem: "a mounted member needs the absolute path where its export is mounted in the pod")
+                }
+                // On bytes, as the kernel reads the path.
+                if mount.utf8.split(separator: UInt8(ascii: "/")).contains(where: { Array($0) == [0x2E] || Array($0) == [0x2E, 0x2E] }) {
+                    throw .invalid(source: source, field: "\(field).mountPath", problem: "\(Echo.quoted(mount)) has a '.' or '..' component; write the path without them")
                 }
             }
             for (key, port) in [("nfsPort", m.nfsPort), ("mountPort", m.mountPort)] {
@@ -83,11 +117,37 @@ public struct ProvisionerConfiguration: Sendable, Hashable {
                 }
             }
         }
+        // Before the ring is built: building it is what would take the memory.
+        if let problem = Self.ringPointsProblem(weights: members.map(\.weight), virtualNodes: ring.virtualNodesPerMember) {
+            throw .invalid(source: source, field: "ring", problem: problem)
+        }
         do {
             _ = try RingSnapshot(members: ringMembers, configuration: ring)
         } catch {
             throw .invalid(source: source, field: "ring", problem: error.description)
         }
+    }
+}
+
+extension ProvisionerConfiguration {
+    /// Why `name` cannot name a member, or nil. A member name is one path component: it
+    /// makes the default mount path `<mountBase>/<name>` (the original's
+    /// `/persistent-volumes/<server>`), so `..` would put it outside the base.
+    public static func memberNameProblem(_ name: String) -> String? {
+        let bytes = Array(name.utf8)
+        if bytes == [0x2E] || bytes == [0x2E, 0x2E] {
+            return "is \(Echo.quoted(name)), which as a path component is the directory itself or its parent (the mount path would be <mountBase>/\(name)); give the member another name"
+        }
+        if bytes.contains(UInt8(ascii: "/")) {
+            return "\(Echo.quoted(name)) contains '/'; a member name is one path component (it names <mountBase>/<name>)"
+        }
+        if Echo.hasControlCharacters(name) {
+            return "\(Echo.quoted(name)) contains a control character"
+        }
+        if bytes.count > 255 {
+            return "is \(bytes.count) bytes long; a member name is one path component, at most 255 bytes"
+        }
+        return nil
     }
 }
 

@@ -16,7 +16,7 @@ public enum ClaimRules {
         /// The claim names us but its class is gone: report and retry later.
         case classMissing(String)
         /// This provisioner cannot serve the claim as it is (selector, block mode, data
-        /// source, no size, invalid parameters). The claim's spec and the class are
+        /// source, ReadWriteOncePod, no size, invalid parameters). The claim's spec and the class are
         /// immutable, so only a change of the claim (labels/annotations used by
         /// `pathPattern`) or a new class can help: report once, retry on such a change.
         case refused(String)
@@ -68,6 +68,12 @@ public enum ClaimRules {
         }
         if claim.spec?.dataSource != nil || claim.spec?.dataSourceRef != nil {
             return .refused("cloning or restoring from a data source is not supported: the volume would be empty, not a copy")
+        }
+        if claim.spec?.accessModes?.contains("ReadWriteOncePod") == true {
+            // Kubernetes documents ReadWriteOncePod for CSI volumes only; an in-tree NFS PV
+            // carrying it would promise a single-pod guarantee that nothing here keeps.
+            return .refused("access mode ReadWriteOncePod is not supported: Kubernetes documents it for CSI volumes only, "
+                + "and this provisioner makes in-tree NFS volumes; ask for ReadWriteOnce, ReadOnlyMany or ReadWriteMany")
         }
         guard let request = claim.spec?.storageRequest else {
             return .refused("the claim requests no storage (spec.resources.requests.storage)")

@@ -74,7 +74,6 @@ import Testing
           cluster:
             server: https://prod.example
             certificate-authority-data: \(Data(KubeTestPKI.caCertificate.utf8).base64EncodedString())
-            insecure-skip-tls-verify: true
         contexts:
         - name: dev
           context: {cluster: dev-cluster, user: dev-user, namespace: work}
@@ -124,7 +123,8 @@ import Testing
         let dir = try TempDirectory(prefix: "kube-test")
         let config = try Kubeconfig.load(paths: [writeKubeconfig(dir)], context: "prod")
         #expect(config.server.description == "https://prod.example:443")
-        #expect(config.tls.insecureSkipVerify)
+        #expect(!config.tls.insecureSkipVerify)
+        #expect(config.tls.certificateAuthority?.bytes == Array(KubeTestPKI.caCertificate.utf8))
         #expect(config.tls.clientCertificate?.bytes == Array(KubeTestPKI.clientCertificate.utf8))
         #expect(config.tls.clientKey?.bytes == Array(KubeTestPKI.clientKey.utf8))
         #expect(config.bearerToken == nil)

@@ -1,13 +1,14 @@
 // kubeconfig files (client-go tools/clientcmd/api/v1/types.go, loader.go).
 //
 // Supported: `current-context` or an explicit context; cluster `server`,
-// `certificate-authority` (file) or `-data` (base64 PEM), `insecure-skip-tls-verify`,
-// `tls-server-name`; user `token` or `tokenFile`, `client-certificate`/`client-key` (file)
+// `certificate-authority` (file) or `-data` (base64 PEM), `insecure-skip-tls-verify` (never
+// together with a CA, as client-go), `tls-server-name`; user `token` or `tokenFile`, `client-certificate`/`client-key` (file)
 // or `-data`. Several files (from `$KUBECONFIG`) merge with the first file to define a
 // name winning (loader.go:182-196); relative paths resolve against the directory of the
 // file that holds them (loader.go:505-590).
 // Not supported, with an error naming the entry: `exec` credential plugins,
-// `auth-provider`, basic auth (`username`/`password`) and `proxy-url`.
+// `auth-provider`, basic auth (`username`/`password`) and `proxy-url`. A file is at most
+// 4 MiB and 200,000 values once YAML aliases are expanded (BoundedYAML).
 import Foundation
 import Yams
 
@@ -56,10 +57,18 @@ public enum Kubeconfig {
         case .success(let value): text = value
         }
         if text.trimmingWhitespace().isEmpty { return KubeconfigFile() }
-        do {
-            return try YAMLDecoder().decode(KubeconfigFile.self, from: text)
+        let root: Node
+        do throws(BoundedYAML.Failure) {
+            // Size, nesting and aliases are checked before anything is composed (BoundedYAML).
+            guard let node = try BoundedYAML.compose(text, limits: .kubeconfig) else { return KubeconfigFile() }
+            root = node
         } catch {
-            throw .kubeconfigMalformed(path: path, detail: describeDecodingError(error))
+            throw .kubeconfigMalformed(path: path, detail: error.description)
+        }
+        do {
+            return try YAMLDecoder().decode(KubeconfigFile.self, from: root)
+        } catch {
+            throw .kubeconfigMalformed(path: path, detail: Echo.value(describeDecodingError(error), limit: 300))
         }
     }
 
@@ -90,6 +99,14 @@ public enum Kubeconfig {
         }
         var tls = TLSSettings(insecureSkipVerify: cluster.insecureSkipTLSVerify ?? false,
                               serverName: cluster.tlsServerName.flatMap { $0.isEmpty ? nil : $0 })
+        // client-go refuses this pair (a CA that would not be used is a mistake to report,
+        // not a setting to ignore): clientcmd's cluster validation and the transport both.
+        let hasCA = !(cluster.certificateAuthority ?? "").isEmpty || !(cluster.certificateAuthorityData ?? "").isEmpty
+        if tls.insecureSkipVerify && hasCA {
+            throw .invalidField(path: path, entry: entry, field: "insecure-skip-tls-verify",
+                                problem: "cannot be used together with certificate-authority or certificate-authority-data "
+                                    + "(as in client-go): remove the CA to skip verification, or the flag to verify against it")
+        }
         tls.certificateAuthority = try pem(file: cluster.certificateAuthority, data: cluster.certificateAuthorityData,
                                            field: "certificate-authority", entry: entry, path: path)
         return KubeClientConfiguration(server: server, tls: tls)
@@ -211,8 +228,10 @@ struct KubeconfigFile: Decodable {
         var clientKeyData: String?
         var username: String?
         var password: String?
-        var exec: JSONValue?
-        var authProvider: JSONValue?
+        /// Only whether they are there matters (both are refused): their content is never
+        /// decoded.
+        var exec: Presence?
+        var authProvider: Presence?
 
         enum CodingKeys: String, CodingKey {
             case token, tokenFile, username, password, exec
@@ -223,6 +242,11 @@ struct KubeconfigFile: Decodable {
             case authProvider = "auth-provider"
         }
     }
+}
+
+/// A field whose presence is all that is read: decoding it looks at nothing inside.
+struct Presence: Decodable {
+    init(from decoder: any Decoder) throws {}
 }
 
 /// A `{name, <payload>}` list entry: `cluster`, `context` or `user` holds the payload.

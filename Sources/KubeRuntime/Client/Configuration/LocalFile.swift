@@ -11,12 +11,12 @@ import Darwin
 #endif
 
 /// Reads files of at most `limit` bytes.
-enum LocalFile {
+package enum LocalFile {
     /// Default limit: 4 MiB (a kubeconfig with many embedded certificates fits easily).
-    static let defaultLimit = 4 << 20
+    package static let defaultLimit = 4 << 20
 
     /// Returns the file's bytes, or the reason it could not be read.
-    static func contents(of path: String, limit: Int = defaultLimit) -> Result<[UInt8], LocalFileError> {
+    package static func contents(of path: String, limit: Int = defaultLimit) -> Result<[UInt8], LocalFileError> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(LocalFileError(path: path, reason: lastErrorText())) }
         defer { close(fd) }
@@ -38,7 +38,7 @@ enum LocalFile {
     }
 
     /// The file as UTF-8 text.
-    static func text(of path: String, limit: Int = defaultLimit) -> Result<String, LocalFileError> {
+    package static func text(of path: String, limit: Int = defaultLimit) -> Result<String, LocalFileError> {
         contents(of: path, limit: limit).flatMap { bytes in
             guard let text = String(validating: bytes, as: UTF8.self) else {
                 return .failure(LocalFileError(path: path, reason: "is not UTF-8 text"))
@@ -48,7 +48,7 @@ enum LocalFile {
     }
 
     /// Whether a regular file or directory exists at `path`.
-    static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }
 
@@ -59,9 +59,9 @@ enum LocalFile {
 }
 
 /// Why a local file could not be read.
-struct LocalFileError: Error, Sendable, Hashable, CustomStringConvertible {
-    var path: String
-    var reason: String
+package struct LocalFileError: Error, Sendable, Hashable, CustomStringConvertible {
+    package var path: String
+    package var reason: String
 
-    var description: String { "\(path): \(reason)" }
+    package var description: String { "\(path): \(reason)" }
 }
