@@ -54,8 +54,14 @@ final class ObjectStore: Sendable {
         var compactedRevision: Int64
         var subscriptions: [Int: Subscription] = [:]
         var listeners: [Int: (Set<ResourceType>?, AsyncStream<Int64>.Continuation)] = [:]
+        var observers: [(resources: Set<ResourceType>, observer: Observer)] = []
         var nextID = 1
     }
+
+    /// Told of every change of the resources it observes, under the store's lock and in
+    /// revision order: `(resource, key, old, new)`, old nil for a creation, new nil for a
+    /// deletion. It must be quick and must not call back into the store.
+    typealias Observer = @Sendable (ResourceType, ObjectKey, JSONValue?, JSONValue?) -> Void
 
     let state: Mutex<State>
     let historyLimit: Int
@@ -147,6 +153,9 @@ final class ObjectStore: Sendable {
     /// Appends to the history (compacting past the limit) and fans the change out to
     /// subscribers. Returns the change listeners to notify once the lock is released.
     static func record(_ entry: HistoryEntry, in state: inout State, historyLimit: Int) -> [AsyncStream<Int64>.Continuation] {
+        for (resources, observer) in state.observers where resources.contains(entry.resource) {
+            observer(entry.resource, entry.key, entry.previous, entry.type == .deleted ? nil : entry.object)
+        }
         state.history.append(entry)
         if state.history.count > historyLimit + historyLimit / 4 {
             let drop = state.history.count - historyLimit
@@ -226,6 +235,17 @@ final class ObjectStore: Sendable {
     }
 
     // MARK: Change listeners
+
+    /// Registers an observer (for good: the controllers live as long as the store). It is
+    /// first told of every current object of `resources` as created, then of every change.
+    func observe(_ resources: Set<ResourceType>, _ observer: @escaping Observer) {
+        state.withLock { state in
+            for resource in resources {
+                for (key, object) in state.objects[resource] ?? [:] { observer(resource, key, nil, object) }
+            }
+            state.observers.append((resources, observer))
+        }
+    }
 
     /// A stream of revisions after writes to `resources` (nil = any). It holds only the latest
     /// revision, so a slow reader sees coalesced notifications, never an unbounded backlog.
