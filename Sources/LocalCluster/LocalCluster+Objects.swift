@@ -59,9 +59,11 @@ extension LocalCluster {
     /// The current objects of a resource (one namespace, or all), in name order, each with
     /// its kind and apiVersion.
     public func list(_ resource: ResourceType, namespace: String? = nil) -> [JSONValue] {
-        store.snapshot(resource).objects.compactMap { key, object in
+        store.snapshot(resource).objects.compactMap { key, object -> JSONValue? in
             guard let namespace, resource.info.namespaced else { return object }
-            return key.namespace == namespace ? object : nil
+            // `.none`, not `nil`: in `cond ? object : nil` the nil becomes a JSON null (JSONValue
+            // is ExpressibleByNilLiteral) and compactMap keeps it.
+            return key.namespace == namespace ? object : .none
         }
     }
 

@@ -63,6 +63,18 @@ struct BinderIndexTests {
                     let name = names.remove(at: Int(rng.next() % UInt64(names.count)))
                     _ = try store.write(.persistentVolumes, ObjectKey(namespace: "", name: name), dryRun: false) { _ in .delete }
                 }
+                // Other claims come and go (bound or not): the claim indexes follow them.
+                let other = ObjectKey(namespace: "others", name: "k\(rng.next() % 8)")
+                if rng.next() % 3 == 0 {
+                    _ = try store.write(.persistentVolumeClaims, other, dryRun: false) { current in current == nil ? .keep(.null) : .delete }
+                } else {
+                    var object = Fixtures.claim(other.name, namespace: other.namespace, className: rng.next() % 2 == 0 ? "a" : "b")
+                    if rng.next() % 2 == 0 {
+                        object[path: ["spec", "volumeName"]] = .string("v-\(rng.next() % 4)")
+                        object = object.settingAnnotation(Annotations.bindCompleted, "yes")
+                    }
+                    try Self.put(store, .persistentVolumeClaims, other, object)
+                }
                 var claim = Fixtures.claim("c", namespace: "ns", storage: ["1Gi", "2Gi", "1500Mi"][step % 3], className: "a",
                                            accessModes: step % 2 == 0 ? ["ReadWriteOnce"] : ["ReadWriteMany"])
                 claim[path: ["metadata", "uid"]] = "uid-c"
@@ -75,6 +87,16 @@ struct BinderIndexTests {
                     compared += 1
                     if expected != nil { matched += 1 }
                 }
+            }
+            // The index kept through every change is the index of what is left.
+            var fresh = BinderIndex()
+            for (key, volume) in store.snapshot(.persistentVolumes).objects { fresh.apply(.persistentVolumes, key, old: nil, new: volume) }
+            for (key, claim) in store.snapshot(.persistentVolumeClaims).objects { fresh.apply(.persistentVolumeClaims, key, old: nil, new: claim) }
+            controller.index.withLock { kept in
+                #expect(kept.volumesByClaim == fresh.volumesByClaim)
+                #expect(kept.unclaimedByClass == fresh.unclaimedByClass)
+                #expect(kept.claimsByVolume == fresh.claimsByVolume)
+                #expect(kept.unboundClaimsByClass == fresh.unboundClaimsByClass)
             }
         }
         // The random volumes are such that both outcomes occur often.

@@ -55,4 +55,13 @@ struct StorePageTests {
         store.compact()
         #expect(store.page(matching: filters[0], at: revisions[1], after: nil, limit: 10) == nil)
     }
+
+    @Test func theDirectListOfOneNamespaceHoldsOnlyItsObjects() async throws {
+        try await Fixtures.withCluster { cluster, _ in
+            try cluster.create(Fixtures.claim("a", namespace: "x"))
+            try cluster.create(Fixtures.claim("b", namespace: "y"))
+            #expect(cluster.list(.persistentVolumeClaims, namespace: "x").map(\.name) == ["a"])
+            #expect(cluster.list(.persistentVolumeClaims).map(\.name) == ["a", "b"])
+        }
+    }
 }

@@ -183,7 +183,9 @@ final class ObjectStore: Sendable {
     /// subscribers. Returns the change listeners to notify once the lock is released.
     static func record(_ entry: HistoryEntry, in state: inout State, historyLimit: Int) -> [AsyncStream<Int64>.Continuation] {
         for (resources, observer) in state.observers where resources.contains(entry.resource) {
-            observer(entry.resource, entry.key, entry.previous, entry.type == .deleted ? nil : entry.object)
+            // (Spelled out: `cond ? nil : object` would make the nil a JSON null.)
+            let new: JSONValue? = entry.type == .deleted ? .none : .some(entry.object)
+            observer(entry.resource, entry.key, entry.previous, new)
         }
         state.history.append(entry)
         if state.history.count > historyLimit + historyLimit / 4 {
