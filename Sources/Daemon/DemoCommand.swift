@@ -27,9 +27,9 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Show the provisioner at work against an in-process Kubernetes API server and local directories (or real NFS servers).")
 
-    @Option(help: "How many NFS servers (local directories) to spread over.")
+    @Option(help: "How many NFS servers (local directories) to spread over: 1-1000 (1-64 with --real-nfs).")
     var members: Int = 3
-    @Option(help: "How many claims to create.")
+    @Option(help: "How many claims to create: 3-10000.")
     var claims: Int = 24
     @Option(help: "Ring hash: xxh3 or crc32.")
     var hash: String = "xxh3"
@@ -39,7 +39,7 @@ struct DemoCommand: AsyncParsableCommand {
     var keep = false
     @Flag(help: "Log the engine's work too.")
     var verbose = false
-    @Option(help: "Kubernetes API requests per second (the daemon's default is 5; the demo's in-process API server takes more).")
+    @Option(help: "The engine's Kubernetes API requests per second, 0 for no limit (the daemon's default is 5; the demo's in-process API server takes more). The demo's own requests, as a user's, are not limited.")
     var kubeApiQps: Double = 50
     @Option(help: "Kubernetes API requests allowed at once above --kube-api-qps.")
     var kubeApiBurst: Int = 100
@@ -48,9 +48,13 @@ struct DemoCommand: AsyncParsableCommand {
     var realNFS = false
 
     func run() async throws {
-        guard (1...64).contains(members) else { throw UsageError("--members must be between 1 and 64") }
+        // Real NFS starts one nfs-ganesha per member; local directories cost next to nothing.
+        let maxMembers = realNFS ? 64 : 1000
+        guard (1...maxMembers).contains(members) else {
+            throw UsageError("--members must be between 1 and \(maxMembers)\(realNFS ? " with --real-nfs" : "")")
+        }
         let rateLimit = try RunCommand.rateLimit(qps: kubeApiQps, burst: kubeApiBurst)
-        guard (3...1000).contains(claims) else { throw UsageError("--claims must be between 3 and 1000") }
+        guard (3...10_000).contains(claims) else { throw UsageError("--claims must be between 3 and 10000") }
         guard let ringHash = RingHash(rawValue: hash.lowercased()) else { throw UsageError("--hash \"\(hash)\" is not a hash; use xxh3 or crc32") }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -103,7 +107,6 @@ struct DemoCommand: AsyncParsableCommand {
         var outcome = DemoScenario.Outcome()
         do {
             var clusterConfiguration = LocalClusterConfiguration.default
-            clusterConfiguration.controllerResyncPeriod = .seconds(1)
             clusterConfiguration.logger = Logger(label: "LocalCluster", factory: { _ in SwiftLogNoOpLogHandler() })
             let cluster = try await LocalCluster.start(clusterConfiguration)
             show.line("LocalCluster serving the Kubernetes API on \(cluster.baseURL)")

@@ -82,11 +82,19 @@ struct DemoScenario {
 
         let kubeconfig = root + "/kubeconfig"
         try cluster.kubeconfigYAML(namespace: "default").write(toFile: kubeconfig, atomically: true, encoding: .utf8)
-        var clientConfiguration = try Kubeconfig.load(paths: [kubeconfig])
-        clientConfiguration.rateLimit = rateLimit
+        // Two clients, as in a cluster: the engine's, with its rate limit, and the demo's own
+        // (the user's kubectl), unlimited, for its writes and its watches.
+        var userConfiguration = try Kubeconfig.load(paths: [kubeconfig])
+        userConfiguration.rateLimit = .unlimited
+        var engineConfiguration = userConfiguration
+        engineConfiguration.rateLimit = rateLimit
         let logger = Logger(label: "nfs-cluster-provisioner")
-        let client = KubeClient(configuration: clientConfiguration, transport: try AsyncHTTPClientTransport(configuration: clientConfiguration), logger: logger)
-        defer { Task { try? await client.shutdown() } }
+        let client = KubeClient(configuration: userConfiguration, transport: try AsyncHTTPClientTransport(configuration: userConfiguration), logger: logger)
+        let engineClient = KubeClient(configuration: engineConfiguration, transport: try AsyncHTTPClientTransport(configuration: engineConfiguration),
+                                      logger: logger)
+        defer { Task { try? await client.shutdown(); try? await engineClient.shutdown() } }
+        let watch = DemoWatch(client: client, logger: Logger(label: "demo", factory: { _ in SwiftLogNoOpLogHandler() }))
+        defer { watch.stop() }
 
         // The engine, with leader election as in a real Deployment.
         var options = ProvisionerEngine.Options(engine: EngineConfiguration(provisionerName: provisionerName))
@@ -95,12 +103,17 @@ struct DemoScenario {
         options.leaderElection = LeaderElectionConfiguration(
             identity: "demo-replica-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))", leaseName: ProvisionerName.leaseName(for: provisionerName),
             namespace: "default", leaseDuration: .seconds(4), renewDeadline: .seconds(3), retryPeriod: .milliseconds(500))
-        let engine = try ProvisionerEngine(configuration: configuration, client: client, options: options, logger: logger)
+        let engine = try ProvisionerEngine(configuration: configuration, client: engineClient, options: options, logger: logger)
         let run = Task { try await engine.run() }
 
         show.heading("1. \(configuration.members.count) NFS servers on a \(configuration.ring) ring")
         let ring = try RingSnapshot(members: configuration.ringMembers, configuration: configuration.ring)
-        for share in ring.ownership() {
+        let shares = ring.ownership()
+        if shares.count > Self.listedMembers, let low = shares.min(by: { $0.share < $1.share }), let high = shares.max(by: { $0.share < $1.share }) {
+            show.line("  \(shares.count) members, \(configuration.members.first.map { "\($0.name) \($0.address):\($0.export) → \($0.mountPath ?? "")" } ?? "") ...")
+            show.line("  ring shares from \(String(format: "%.3f", low.share * 100))% (\(low.member.name)) to \(String(format: "%.3f", high.share * 100))% (\(high.member.name)); even would be \(String(format: "%.3f", 100 / Double(shares.count)))%")
+        }
+        for share in shares where shares.count <= Self.listedMembers {
             guard let m = configuration.member(named: share.member.name) else { continue }
             let reach = m.mode == .direct
                 ? "direct NFSv3, ports \(m.nfsPort.map(String.init) ?? "rpcbind")/\(m.mountPort.map(String.init) ?? "rpcbind")"
@@ -119,42 +132,73 @@ struct DemoScenario {
 
         show.heading("3. \(claimCount) claims (StatefulSet-like names in three namespaces)")
         let names = claimNames
+        let started = ContinuousClock.now
+        // Created as a deployment of StatefulSets would: many at once (16 requests in flight).
         var uids: [String: String] = [:]
-        for c in names {
-            let created = try await client.create(PersistentVolumeClaim(
-                metadata: ObjectMeta(name: c.name, namespace: c.namespace),
-                spec: .init(accessModes: ["ReadWriteMany"], resources: .init(requests: ["storage": "1Gi"]), storageClassName: c.className)))
-            uids["\(c.namespace)/\(c.name)"] = created.metadata.uid
-        }
-        var placed: [String: VolumeRecord] = [:]
-        /// Prints the PVs not printed yet (as they appear).
-        func printNewVolumes() async {
-            let pvs = (try? await client.list(PersistentVolume.self).items) ?? []
-            for pv in pvs.sorted(by: { $0.metadata.name < $1.metadata.name }) {
-                guard let ref = pv.spec?.claimRef, let ns = ref.namespace, let name = ref.name,
-                      let record = try? VolumeRecord(annotations: pv.metadata.annotations) else { continue }
-                let key = "\(ns)/\(name)"
-                if placed[key] == nil {
-                    placed[key] = record
-                    show.line("  \(key.padding(toLength: 32, withPad: " ", startingAt: 0)) → \(record.member) (\(pv.metadata.annotations[Annotations.placement] ?? "?"))  \(pv.metadata.name.prefix(16))…  \(pv.spec?.nfs?.server ?? ""):\(pv.spec?.nfs?.path ?? "")")
+        try await withThrowingTaskGroup(of: (String, String).self) { group in
+            var next = names.makeIterator()
+            func submit() {
+                guard let c = next.next() else { return }
+                group.addTask {
+                    let created = try await client.create(PersistentVolumeClaim(
+                        metadata: ObjectMeta(name: c.name, namespace: c.namespace),
+                        spec: .init(accessModes: ["ReadWriteMany"], resources: .init(requests: ["storage": "1Gi"]), storageClassName: c.className)))
+                    return ("\(c.namespace)/\(c.name)", created.metadata.uid)
                 }
             }
+            for _ in 0..<16 { submit() }
+            while let (key, uid) = try await group.next() {
+                uids[key] = uid
+                submit()
+            }
         }
-        try await waitFor("all claims bound", timeout: .seconds(120)) {
-            await printNewVolumes()
-            let claims = (try? await client.list(PersistentVolumeClaim.self).items) ?? []
-            return claims.count == names.count && claims.allSatisfy { $0.status?.phase == "Bound" }
+        var placed: [String: VolumeRecord] = [:]
+        // PVs as the watch brings them (no re-listing): the first few printed, then progress.
+        let expected = Set(names.map { "\($0.namespace)/\($0.name)" })
+        let volumes = try await watch.collect("a PV for every claim", from: watch.volumes, count: expected.count,
+                                              timeout: Self.timeout(claims: names.count)) { pv -> (String, (VolumeRecord, String))? in
+            guard let ref = pv.spec?.claimRef, let ns = ref.namespace, let name = ref.name, expected.contains("\(ns)/\(name)"),
+                  let record = try? VolumeRecord(annotations: pv.metadata.annotations) else { return nil }
+            let key = "\(ns)/\(name)"
+            let line = "  \(key.padding(toLength: 32, withPad: " ", startingAt: 0)) → \(record.member) (\(pv.metadata.annotations[Annotations.placement] ?? "?"))  \(pv.metadata.name.prefix(16))…  \(pv.spec?.nfs?.server ?? ""):\(pv.spec?.nfs?.path ?? "")"
+            return (key, (record, line))
+        } each: { found, _, item in
+            // The first PVs one line each (all of them in a small demo), then progress.
+            if found <= Self.listedVolumes {
+                show.line(item.1)
+            } else if found % Self.progressStep(expected.count) == 0 {
+                show.line("  ... \(found) of \(expected.count) claims have their PV")
+            }
         }
-        await printNewVolumes()
+        placed = volumes.mapValues(\.0)
+        _ = try await watch.collect("every claim Bound", from: watch.claims, count: expected.count,
+                                    timeout: Self.timeout(claims: names.count)) { claim -> (String, Bool)? in
+            let key = "\(claim.metadata.namespace)/\(claim.metadata.name)"
+            return claim.status?.phase == "Bound" && expected.contains(key) ? (key, true) : nil
+        }
+        let elapsed = started.duration(to: .now).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
         for c in names {
             let key = "\(c.namespace)/\(c.name)"
             check(placed[key]?.member == (try? ring.locate("\(c.namespace)-\(c.name)").name), "\(key) is not on its ring member")
         }
-        show.line("  all \(names.count) claims Bound")
+        show.line("  all \(names.count) claims Bound, \(String(format: "%.1f", seconds)) s after the first claim was created (\(String(format: "%.0f", Double(names.count) / max(seconds, 0.001))) claims/s)")
 
         show.heading("4. Balance")
-        for share in ring.ownership() {
-            let count = placed.values.filter { $0.member == share.member.name }.count
+        var perMemberPlaced: [String: Int] = [:]
+        for record in placed.values { perMemberPlaced[record.member, default: 0] += 1 }
+        if shares.count > Self.listedMembers {
+            let deviations = shares.map { share in
+                (share.member.name, perMemberPlaced[share.member.name] ?? 0, Double(perMemberPlaced[share.member.name] ?? 0) - share.share * Double(names.count))
+            }
+            let counts = deviations.map(\.1).sorted()
+            show.line("  volumes per member: min \(counts.first ?? 0), median \(counts[counts.count / 2]), max \(counts.last ?? 0) (ring shares predict \(String(format: "%.1f", Double(names.count) / Double(shares.count))) on average)")
+            if let worst = deviations.max(by: { abs($0.2) < abs($1.2) }) {
+                show.line("  furthest from its ring share: \(worst.0) with \(worst.1) volumes (\(String(format: "%+.1f", worst.2)) against its share)")
+            }
+        }
+        for share in shares where shares.count <= Self.listedMembers {
+            let count = perMemberPlaced[share.member.name] ?? 0
             show.line("  \(share.member.name): \(count) volumes (\(String(format: "%.1f", 100 * Double(count) / Double(names.count)))%), ring share \(String(format: "%.1f", share.share * 100))%")
         }
 
@@ -173,10 +217,9 @@ struct DemoScenario {
             _ = try await client.delete(PersistentVolumeClaim.self, name: c.name, namespace: c.namespace)
             deleted.append((key, policy, placed[key]!, pv))
         }
-        try await waitFor("released volumes reclaimed", timeout: .seconds(60)) {
-            var gone = true
-            for d in deleted { if (try? await client.get(PersistentVolume.self, name: d.pv)) != nil { gone = false } }
-            return gone
+        let deletedNames = Set(deleted.map(\.pv))
+        try await watch.until("released volumes reclaimed", on: watch.volumes, timeout: .seconds(60)) { [volumes = watch.volumes] in
+            deletedNames.allSatisfy { volumes.get(name: $0) == nil }
         }
         for d in deleted {
             let mount = try localDirectory(d.record.member)
@@ -201,8 +244,8 @@ struct DemoScenario {
             let again = try await client.create(PersistentVolumeClaim(
                 metadata: ObjectMeta(name: parts[1], namespace: parts[0]),
                 spec: .init(accessModes: ["ReadWriteMany"], resources: .init(requests: ["storage": "1Gi"]), storageClassName: "nfs-retain")))
-            try await waitFor("re-created claim bound", timeout: .seconds(60)) {
-                (try? await client.get(PersistentVolumeClaim.self, name: parts[1], namespace: parts[0]))?.status?.phase == "Bound"
+            try await watch.until("re-created claim bound", on: watch.claims, timeout: .seconds(60)) { [claims = watch.claims] in
+                claims.get(name: parts[1], namespace: parts[0])?.status?.phase == "Bound"
             }
             let pv = try await client.get(PersistentVolume.self, name: "pvc-\(again.metadata.uid)")
             let record = try VolumeRecord(annotations: pv.metadata.annotations)
@@ -214,9 +257,9 @@ struct DemoScenario {
         }
 
         show.heading("7. Summary")
-        let pvs = try await client.list(PersistentVolume.self).items
-        let expected = names.count - deleted.count + 1
-        check(pvs.count == expected, "the cluster holds \(pvs.count) PVs, expected \(expected)")
+        let pvs = try await client.listAll(PersistentVolume.self).items
+        let expectedCount = names.count - deleted.count + 1
+        check(pvs.count == expectedCount, "the cluster holds \(pvs.count) PVs, expected \(expectedCount)")
         var perMember: [String: Int] = [:]
         for pv in pvs {
             guard let record = try? VolumeRecord(annotations: pv.metadata.annotations),
@@ -230,8 +273,12 @@ struct DemoScenario {
             check(owner?.claimUID == pv.spec?.claimRef?.uid && owner?.state == .bound,
                   "PV \(pv.metadata.name): the ownership record of its directory does not name its claim as bound")
         }
-        show.line("  PVs in the cluster: \(pvs.count) (expected \(expected))")
-        for m in configuration.members { show.line("  \(m.name): \(perMember[m.name] ?? 0) volumes") }
+        show.line("  PVs in the cluster: \(pvs.count) (expected \(expectedCount))")
+        if configuration.members.count <= Self.listedMembers {
+            for m in configuration.members { show.line("  \(m.name): \(perMember[m.name] ?? 0) volumes") }
+        } else {
+            show.line("  on \(perMember.count) of \(configuration.members.count) members")
+        }
         show.line("  deleted 1, archived 1, retained 1, re-created 1 (found its data)")
 
         engine.beginShutdown()
@@ -241,6 +288,16 @@ struct DemoScenario {
         show.line("  engine stopped; leader lease released")
         return outcome
     }
+
+    /// Members and volumes listed one per line; beyond, a summary.
+    static let listedMembers = 20
+    static let listedVolumes = 24
+
+    /// How long provisioning may take: generous, as the API rate limit decides it.
+    static func timeout(claims: Int) -> Duration { .seconds(max(120, claims)) }
+
+    /// Progress lines every tenth of the claims (rounded to a readable step).
+    static func progressStep(_ claims: Int) -> Int { max(1, claims / 10) }
 
     /// Polls `condition` (100 ms apart) until it holds; throws after `timeout`.
     func waitFor(_ what: String, timeout: Duration, _ condition: () async -> Bool) async throws {

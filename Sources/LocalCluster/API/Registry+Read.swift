@@ -90,7 +90,9 @@ extension Registry {
             let exact = options.resourceVersionMatch == "Exact" || (options.resourceVersionMatch == nil && options.limit > 0)
             if exact { atRevision = revision }
         }
-        guard let (revision, selected) = store.objects(matching: filter, at: atRevision) else {
+        var limit = options.limit > 0 ? Int(clamping: options.limit) : Int.max
+        if let pageLimit { limit = min(limit, max(0, pageLimit)) }
+        guard let (revision, page, more, remaining) = store.page(matching: filter, at: atRevision, after: after, limit: limit) else {
             if let after {
                 // AS storage/etcd3 handleCompactedErrorForPaging: 410 with a token that
                 // continues at the next key of the latest state (inconsistent).
@@ -100,18 +102,12 @@ extension Registry {
             }
             throw APIStatus.expired("The resourceVersion for the provided list is too old.")
         }
-        var remaining = selected[...]
-        if let after { remaining = remaining.drop(while: { $0.0 <= after }) }
-        var limit = options.limit > 0 ? Int(clamping: options.limit) : Int.max
-        if let pageLimit { limit = min(limit, max(0, pageLimit)) }
-        let page = remaining.prefix(limit)
-        let rest = remaining.dropFirst(page.count)
         var metadata: [String: JSONValue] = ["resourceVersion": .string(String(revision))]
-        if !rest.isEmpty {
+        if more {
             // The last key of this page, or (for an empty short page) the key before the rest.
             let last = page.last?.0 ?? after ?? ObjectKey(namespace: "", name: "")
             metadata["continue"] = .string(ContinueToken(resource: resource.rawValue, revision: revision, after: last).encoded)
-            if filter.selectsEverything { metadata["remainingItemCount"] = .int(Int64(rest.count)) }
+            if filter.selectsEverything { metadata["remainingItemCount"] = .int(Int64(remaining)) }
         }
         // Items of a typed list carry no kind/apiVersion (the list has them).
         let items = page.map { _, object -> JSONValue in

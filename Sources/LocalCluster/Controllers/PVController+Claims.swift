@@ -26,12 +26,31 @@ extension PVController {
         return storageClass["volumeBindingMode"]?.stringValue == "WaitForFirstConsumer"
     }
 
+    /// ``VolumeMatching/bestMatch(for:among:delayBinding:)`` over the indexed candidates
+    /// only: the volumes whose claimRef names the claim (in name order), then the unclaimed
+    /// ones of its class big enough for it (smallest first). Candidates are checked on their
+    /// current state.
+    func findMatch(for claim: JSONValue, delayBinding: Bool) -> JSONValue? {
+        guard let requested = VolumeMatching.requestedStorage(claim) else { return nil }
+        let key = ObjectKey(namespace: claim.string(at: "metadata", "namespace") ?? "", name: claim.string(at: "metadata", "name") ?? "")
+        let (named, unclaimed) = index.withLock { index in
+            (index.volumes(namingClaim: key),
+             delayBinding ? [] : index.unclaimedVolumes(className: VolumeMatching.claimClass(claim), atLeast: requested).map(\.name))
+        }
+        for name in named {
+            if let volume = volume(named: name), VolumeMatching.isBoundCandidate(volume, for: claim, requested: requested) { return volume }
+        }
+        for name in unclaimed {
+            if let volume = volume(named: name), VolumeMatching.isAvailableCandidate(volume, for: claim, requested: requested) { return volume }
+        }
+        return nil
+    }
+
     func syncUnboundClaim(_ claim: JSONValue) throws(APIStatus) {
         let volumeName = claim.string(at: "spec", "volumeName") ?? ""
         if volumeName.isEmpty {
             let delayBinding = isDelayBinding(claim)
-            let volumes = store.snapshot(.persistentVolumes).objects.map(\.1)
-            if let volume = VolumeMatching.bestMatch(for: claim, among: volumes, delayBinding: delayBinding) {
+            if let volume = findMatch(for: claim, delayBinding: delayBinding) {
                 try bind(volume, claim)
                 return
             }

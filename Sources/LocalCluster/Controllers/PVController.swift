@@ -1,12 +1,14 @@
 // The kube-controller-manager pieces a provisioner meets: the PV binder ("persistentvolume-
 // controller") and the pvc-protection / pv-protection finalizer controllers.
 //
-// Level-triggered like the originals (KK pkg/controller/volume/persistentvolume/
-// pv_controller_base.go): every pass re-reads all claims and volumes and does what is
-// missing. A pass runs after any write to PVCs, PVs or StorageClasses (the informers'
-// events) and every resync period. All writes go through the registry with the object's
-// resourceVersion, so a client racing the controller gets (or causes) 409s; a failed write
-// is simply retried by a later pass (the real controller does the same on its next sync).
+// Event-driven like the originals (KK pkg/controller/volume/persistentvolume/
+// pv_controller_base.go): every PVC, PV or StorageClass write queues the claims and volumes
+// it can affect (``BinderIndex``), and the loop syncs just those; matching a claim looks at
+// the few indexed candidates, not at every volume. A full level-triggered pass over
+// everything runs at start and every resync period (the informers' resync). All writes go
+// through the registry with the object's resourceVersion, so a client racing the controller
+// gets (or causes) 409s; a failed write is retried by the next pass or the next change of
+// the object (the real controller does the same on its next sync).
 
 import Logging
 import Synchronization
@@ -18,8 +20,12 @@ final class PVController: Sendable {
     let logger: Logger
     /// Claims in use by a (pretend) pod: pvc-protection keeps their finalizer.
     let claimsInUse = Mutex<Set<ObjectKey>>([])
-    /// Wakes the loop (a test hook changed something the controllers look at).
+    /// Indexes and queued work, updated by the store under its lock (never take the store's
+    /// lock while holding this one).
+    let index = Mutex(BinderIndex())
+    /// Wakes the loop: work was queued, or a resync is due.
     let wake: Mutex<AsyncStream<Void>.Continuation?> = Mutex(nil)
+    let resyncDue = Atomic<Bool>(true)
 
     init(registry: Registry, resyncPeriod: Duration, logger: Logger) {
         self.registry = registry
@@ -27,38 +33,91 @@ final class PVController: Sendable {
         self.logger = logger
         self.events = EventRecorder(registry: registry, component: "persistentvolume-controller",
                                     repeatInterval: resyncPeriod, logger: logger)
+        registry.store.observe([.persistentVolumeClaims, .persistentVolumes, .storageClasses]) { [weak self] resource, key, old, new in
+            self?.changed(resource, key, old: old, new: new)
+        }
+    }
+
+    /// A PVC, PV or StorageClass changed (called by the store, under its lock).
+    private func changed(_ resource: ResourceType, _ key: ObjectKey, old: JSONValue?, new: JSONValue?) {
+        let queued = index.withLock { index in
+            index.apply(resource, key, old: old, new: new)
+            return index.queuesWork && !index.queue.isEmpty
+        }
+        if queued { _ = wake.withLock { $0?.yield() } }
     }
 
     var store: ObjectStore { registry.store }
 
-    /// Runs until cancelled: a pass now, after relevant writes, and every resync period.
+    /// Runs until cancelled: a full pass now and every resync period, and in between the
+    /// claims and volumes that changed.
     func run() async {
         let (ticks, tick) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         wake.withLock { $0 = tick }
-        let changes = store.changes(of: [.persistentVolumeClaims, .persistentVolumes, .storageClasses])
-        let resync = resyncPeriod
+        index.withLock { $0.queuesWork = true }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await _ in changes { tick.yield() }
-            }
-            group.addTask {
+            group.addTask { [self] in
                 while true {
-                    do { try await Task.sleep(for: resync) } catch { return }
+                    do { try await Task.sleep(for: resyncPeriod) } catch { return }
+                    resyncDue.store(true, ordering: .releasing)
                     tick.yield()
                 }
             }
+            resyncDue.store(true, ordering: .releasing)
             tick.yield()
             for await _ in ticks {
                 if Task.isCancelled { break }
-                syncAll()
+                if resyncDue.exchange(false, ordering: .acquiringAndReleasing) {
+                    // Everything is looked at: what was queued before is covered.
+                    _ = index.withLock { $0.takeQueue() }
+                    syncAll()
+                }
+                syncQueued()
             }
             group.cancelAll()
+        }
+        index.withLock { index in
+            index.queuesWork = false
+            _ = index.takeQueue()
         }
         wake.withLock { $0 = nil }
     }
 
-    func poke() {
-        _ = wake.withLock { $0?.yield() }
+    /// Queues a claim (a test hook changed something its sync looks at).
+    func enqueueClaim(_ key: ObjectKey) {
+        let queued = index.withLock { index in
+            index.enqueue(.claim(key))
+            return index.queuesWork
+        }
+        if queued { _ = wake.withLock { $0?.yield() } }
+    }
+
+    /// Syncs the queued claims and volumes, and what their syncs queue in turn, until
+    /// nothing is left (or a resync is due).
+    func syncQueued() {
+        while !resyncDue.load(ordering: .acquiring) {
+            let batch = index.withLock { $0.takeQueue() }
+            if batch.isEmpty { return }
+            for work in batch { sync(work) }
+        }
+    }
+
+    /// One object: the binder's sync, then its protection controller, each on a fresh read.
+    func sync(_ work: BinderWork) {
+        switch work.resource {
+        case .persistentVolumeClaims:
+            if let claim = store.object(.persistentVolumeClaims, work.key) {
+                attempt("claim \(work.key)") { () throws(APIStatus) in try syncClaim(claim) }
+            }
+            if let claim = store.object(.persistentVolumeClaims, work.key) { protectClaim(work.key, claim) }
+        case .persistentVolumes:
+            if let volume = store.object(.persistentVolumes, work.key) {
+                attempt("volume \(work.key)") { () throws(APIStatus) in try syncVolume(volume) }
+            }
+            if let volume = store.object(.persistentVolumes, work.key) { protectVolume(work.key, volume) }
+        case .storageClasses, .leases, .events, .eventsV1:
+            break
+        }
     }
 
     /// One level-triggered pass over everything.
@@ -152,20 +211,25 @@ final class PVController: Sendable {
     /// no pod uses loses its finalizer. pv-protection (pvprotection processPV): a terminating
     /// volume that is not Bound loses its finalizer. Removing the last finalizer deletes.
     func runProtectionControllers() {
-        let inUse = claimsInUse.withLock { $0 }
-        for (key, claim) in store.snapshot(.persistentVolumeClaims).objects
-        where claim.isTerminating && claim.finalizers.contains(Annotations.pvcProtection) && !inUse.contains(key) {
-            attempt("pvc-protection \(key)") { () throws(APIStatus) in
-                _ = try updateClaim(Self.removingFinalizer(Annotations.pvcProtection, from: claim))
-            }
+        for (key, claim) in store.snapshot(.persistentVolumeClaims).objects { protectClaim(key, claim) }
+        for (key, volume) in store.snapshot(.persistentVolumes).objects { protectVolume(key, volume) }
+    }
+
+    func protectClaim(_ key: ObjectKey, _ claim: JSONValue) {
+        guard claim.isTerminating, claim.finalizers.contains(Annotations.pvcProtection),
+            !claimsInUse.withLock({ $0.contains(key) })
+        else { return }
+        attempt("pvc-protection \(key)") { () throws(APIStatus) in
+            _ = try updateClaim(Self.removingFinalizer(Annotations.pvcProtection, from: claim))
         }
-        for (key, volume) in store.snapshot(.persistentVolumes).objects
-        where volume.isTerminating && volume.finalizers.contains(Annotations.pvProtection)
-            && volume.string(at: "status", "phase") != "Bound"
-        {
-            attempt("pv-protection \(key)") { () throws(APIStatus) in
-                _ = try updateVolume(Self.removingFinalizer(Annotations.pvProtection, from: volume))
-            }
+    }
+
+    func protectVolume(_ key: ObjectKey, _ volume: JSONValue) {
+        guard volume.isTerminating, volume.finalizers.contains(Annotations.pvProtection),
+            volume.string(at: "status", "phase") != "Bound"
+        else { return }
+        attempt("pv-protection \(key)") { () throws(APIStatus) in
+            _ = try updateVolume(Self.removingFinalizer(Annotations.pvProtection, from: volume))
         }
     }
 

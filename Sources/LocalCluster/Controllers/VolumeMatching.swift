@@ -83,27 +83,39 @@ enum VolumeMatching {
     /// compatible; otherwise the smallest Available, unclaimed, compatible volume of the claim's
     /// class. Volumes are only candidates when their access modes include all of the claim's
     /// (index.go findByClaim). With `delayBinding` unbound volumes are left to the scheduler.
+    ///
+    /// This scan over every volume is the definition; the controller asks its ``BinderIndex``
+    /// for the few candidates instead (``PVController/findMatch(for:delayBinding:)``), and
+    /// the tests check that both choose the same volume.
     static func bestMatch(for claim: JSONValue, among volumes: [JSONValue], delayBinding: Bool) -> JSONValue? {
         guard let requested = requestedStorage(claim) else { return nil }
-        let wanted = accessModes(claim)
-        let className = claimClass(claim)
         var best: (JSONValue, Quantity)?
-        for volume in volumes where accessModes(volume).isSuperset(of: wanted) {
-            guard let size = capacity(volume) else { continue }
-            if volumeModeMismatch(claim, volume) { continue }
-            if isBound(volume, to: claim) {
-                if size < requested || volume.isTerminating { continue }
-                return volume
-            }
+        for volume in volumes {
+            if isBoundCandidate(volume, for: claim, requested: requested) { return volume }
             if delayBinding { continue }
-            if let ref = volume[path: ["spec", "claimRef"]], !ref.isNull { continue }
-            if volume.string(at: "status", "phase") != "Available" { continue }
-            if volume.isTerminating { continue }
-            if !selectorMatches(claim, volume) { continue }
-            if volumeClass(volume) != className { continue }
-            if size >= requested, best.map({ size < $0.1 }) ?? true { best = (volume, size) }
+            guard isAvailableCandidate(volume, for: claim, requested: requested), let size = capacity(volume) else { continue }
+            if best.map({ size < $0.1 }) ?? true { best = (volume, size) }
         }
         return best?.0
+    }
+
+    /// The checks both kinds of candidate pass: access modes, a capacity, the volume mode.
+    static func isCompatible(_ volume: JSONValue, with claim: JSONValue) -> Bool {
+        accessModes(volume).isSuperset(of: accessModes(claim)) && capacity(volume) != nil && !volumeModeMismatch(claim, volume)
+    }
+
+    /// A volume whose claimRef names the claim, big enough and not terminating.
+    static func isBoundCandidate(_ volume: JSONValue, for claim: JSONValue, requested: Quantity) -> Bool {
+        guard isCompatible(volume, with: claim), isBound(volume, to: claim), let size = capacity(volume) else { return false }
+        return size >= requested && !volume.isTerminating
+    }
+
+    /// An unclaimed Available volume of the claim's class that fits and matches its selector.
+    static func isAvailableCandidate(_ volume: JSONValue, for claim: JSONValue, requested: Quantity) -> Bool {
+        guard isCompatible(volume, with: claim), !isBound(volume, to: claim), let size = capacity(volume) else { return false }
+        if let ref = volume[path: ["spec", "claimRef"]], !ref.isNull { return false }
+        return volume.string(at: "status", "phase") == "Available" && !volume.isTerminating
+            && selectorMatches(claim, volume) && volumeClass(volume) == claimClass(claim) && size >= requested
     }
 
     /// The `claimRef` a binding writes (CG tools/reference GetReference).

@@ -54,7 +54,14 @@ extension ObjectStore {
                     // A revision the store has not reached yet: wait for the changes after it.
                     minRevision = revision
                 } else {
-                    for entry in state.history where entry.revision > revision && entry.resource == filter.resource {
+                    // The history is in revision order: start at the first newer entry.
+                    var low = 0
+                    var high = state.history.count
+                    while low < high {
+                        let middle = (low + high) / 2
+                        if state.history[middle].revision > revision { high = middle } else { low = middle + 1 }
+                    }
+                    for entry in state.history[low...] where entry.resource == filter.resource {
                         if let event = Self.event(for: entry, filter: filter) { initial.append(event) }
                     }
                 }

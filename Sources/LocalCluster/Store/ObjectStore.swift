@@ -49,13 +49,22 @@ final class ObjectStore: Sendable {
     struct State {
         var revision: Int64
         var objects: [ResourceType: [ObjectKey: JSONValue]] = [:]
+        /// The keys of `objects` in key order (what the watch cache's sorted store gives the
+        /// real server): a list page is found by binary search, not by sorting everything.
+        var sortedKeys: [ResourceType: [ObjectKey]] = [:]
         var history: [HistoryEntry] = []
         /// Every change at or below this revision has been dropped from the history.
         var compactedRevision: Int64
         var subscriptions: [Int: Subscription] = [:]
         var listeners: [Int: (Set<ResourceType>?, AsyncStream<Int64>.Continuation)] = [:]
+        var observers: [(resources: Set<ResourceType>, observer: Observer)] = []
         var nextID = 1
     }
+
+    /// Told of every change of the resources it observes, under the store's lock and in
+    /// revision order: `(resource, key, old, new)`, old nil for a creation, new nil for a
+    /// deletion. It must be quick and must not call back into the store.
+    typealias Observer = @Sendable (ResourceType, ObjectKey, JSONValue?, JSONValue?) -> Void
 
     let state: Mutex<State>
     let historyLimit: Int
@@ -117,6 +126,7 @@ final class ObjectStore: Sendable {
                 state.revision += 1
                 object = object.withResourceVersion(state.revision)
                 state.objects[resource, default: [:]][key] = object
+                if current == nil { Self.insertKey(key, resource, in: &state) }
                 let entry = HistoryEntry(revision: state.revision, resource: resource, key: key,
                                          type: current == nil ? .added : .modified, object: object, previous: current)
                 let listeners = Self.record(entry, in: &state, historyLimit: historyLimit)
@@ -129,6 +139,7 @@ final class ObjectStore: Sendable {
                 state.revision += 1
                 let last = current.withResourceVersion(state.revision)
                 state.objects[resource]?[key] = nil
+                Self.removeKey(key, resource, in: &state)
                 let entry = HistoryEntry(revision: state.revision, resource: resource, key: key,
                                          type: .deleted, object: last, previous: current)
                 let listeners = Self.record(entry, in: &state, historyLimit: historyLimit)
@@ -144,9 +155,38 @@ final class ObjectStore: Sendable {
         }
     }
 
+    /// The first index of `keys` (sorted) whose key is above `key`, or at or above it with `inclusive`.
+    static func firstIndex(in keys: [ObjectKey], after key: ObjectKey, inclusive: Bool = false) -> Int {
+        var low = 0
+        var high = keys.count
+        while low < high {
+            let middle = (low + high) / 2
+            if inclusive ? keys[middle] >= key : keys[middle] > key { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+
+    static func insertKey(_ key: ObjectKey, _ resource: ResourceType, in state: inout State) {
+        var keys = state.sortedKeys.removeValue(forKey: resource) ?? []
+        keys.insert(key, at: firstIndex(in: keys, after: key, inclusive: true))
+        state.sortedKeys[resource] = keys
+    }
+
+    static func removeKey(_ key: ObjectKey, _ resource: ResourceType, in state: inout State) {
+        guard var keys = state.sortedKeys.removeValue(forKey: resource) else { return }
+        let index = firstIndex(in: keys, after: key, inclusive: true)
+        if index < keys.count, keys[index] == key { keys.remove(at: index) }
+        state.sortedKeys[resource] = keys
+    }
+
     /// Appends to the history (compacting past the limit) and fans the change out to
     /// subscribers. Returns the change listeners to notify once the lock is released.
     static func record(_ entry: HistoryEntry, in state: inout State, historyLimit: Int) -> [AsyncStream<Int64>.Continuation] {
+        for (resources, observer) in state.observers where resources.contains(entry.resource) {
+            // (Spelled out: `cond ? nil : object` would make the nil a JSON null.)
+            let new: JSONValue? = entry.type == .deleted ? .none : .some(entry.object)
+            observer(entry.resource, entry.key, entry.previous, new)
+        }
         state.history.append(entry)
         if state.history.count > historyLimit + historyLimit / 4 {
             let drop = state.history.count - historyLimit
@@ -225,7 +265,112 @@ final class ObjectStore: Sendable {
         }
     }
 
+    /// One page of a list: the objects of `filter` as they were at `revision` (nil: now),
+    /// in key order, after `after`, at most `limit`. Costs a binary search, the page, and
+    /// the changes since `revision` (a past revision is the current state with the newer
+    /// history undone for the keys it touched), not the whole resource. nil when `revision`
+    /// has been compacted.
+    ///
+    /// - Returns: the page, whether more objects match after it, and (only meaningful for a
+    ///   filter that selects everything) how many objects come after it.
+    func page(matching filter: ObjectFilter, at revision: Int64?, after: ObjectKey?, limit: Int)
+        -> (revision: Int64, items: [(ObjectKey, JSONValue)], more: Bool, remaining: Int)?
+    {
+        state.withLock { state in
+            let at = min(revision ?? state.revision, state.revision)
+            if at < state.revision && at < state.compactedRevision { return nil }
+            let current = state.objects[filter.resource] ?? [:]
+            let keys = state.sortedKeys[filter.resource] ?? []
+            // The state at `at` of every key written since: the `previous` of its first later entry.
+            var then: [ObjectKey: JSONValue?] = [:]
+            if at < state.revision {
+                var low = 0
+                var high = state.history.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    if state.history[middle].revision > at { high = middle } else { low = middle + 1 }
+                }
+                for entry in state.history[low...] where entry.resource == filter.resource && then[entry.key] == nil {
+                    then[entry.key] = .some(entry.previous)
+                }
+            }
+            // Keys that existed then but are gone now, in order, to merge with the current keys.
+            let gone = then.compactMap { key, old in old != nil && current[key] == nil ? key : nil }.sorted()
+            func object(_ key: ObjectKey) -> JSONValue? {
+                if let old = then[key] { return old }
+                return current[key]
+            }
+            // Where to start: after `after`, and not before the filter's namespace.
+            var start = after
+            if let namespace = filter.namespace, filter.resource.info.namespaced {
+                let first = ObjectKey(namespace: namespace, name: "")
+                if start.map({ $0 < first }) ?? true { start = first }
+            }
+            let inclusive = start != nil && start != after
+            var i = start.map { Self.firstIndex(in: keys, after: $0, inclusive: inclusive) } ?? 0
+            var j = start.map { Self.firstIndex(in: gone, after: $0, inclusive: inclusive) } ?? 0
+            var items: [(ObjectKey, JSONValue)] = []
+            var more = false
+            while i < keys.count || j < gone.count {
+                let key: ObjectKey
+                if j >= gone.count || (i < keys.count && keys[i] < gone[j]) {
+                    key = keys[i]
+                    i += 1
+                } else {
+                    key = gone[j]
+                    j += 1
+                }
+                if let namespace = filter.namespace, filter.resource.info.namespaced, key.namespace != namespace { break }
+                guard let value = object(key), filter.matches(value) else { continue }
+                if items.count >= limit {
+                    more = true
+                    break
+                }
+                items.append((key, value))
+            }
+            // How many objects come after the page (for remainingItemCount): the current keys
+            // after it (within the namespace), corrected for the keys written since `at`.
+            var remaining = 0
+            if more {
+                let boundary = items.last?.0 ?? after
+                let namespace = filter.resource.info.namespaced ? filter.namespace : nil
+                func inRange(_ key: ObjectKey) -> Bool {
+                    (boundary.map { key > $0 } ?? true) && (namespace.map { key.namespace == $0 } ?? true)
+                }
+                var low = boundary.map { Self.firstIndex(in: keys, after: $0) } ?? 0
+                if let namespace { low = max(low, Self.firstIndex(in: keys, after: ObjectKey(namespace: namespace, name: ""), inclusive: true)) }
+                var high = keys.count
+                if let namespace {
+                    // The first key of a later namespace.
+                    var a = low
+                    var b = keys.count
+                    while a < b {
+                        let middle = (a + b) / 2
+                        if keys[middle].namespace > namespace { b = middle } else { a = middle + 1 }
+                    }
+                    high = a
+                }
+                remaining = max(0, high - low)
+                for (key, old) in then where inRange(key) {
+                    remaining += (old != nil ? 1 : 0) - (current[key] != nil ? 1 : 0)
+                }
+            }
+            return (at, items, more, remaining)
+        }
+    }
+
     // MARK: Change listeners
+
+    /// Registers an observer (for good: the controllers live as long as the store). It is
+    /// first told of every current object of `resources` as created, then of every change.
+    func observe(_ resources: Set<ResourceType>, _ observer: @escaping Observer) {
+        state.withLock { state in
+            for resource in resources {
+                for (key, object) in state.objects[resource] ?? [:] { observer(resource, key, nil, object) }
+            }
+            state.observers.append((resources, observer))
+        }
+    }
 
     /// A stream of revisions after writes to `resources` (nil = any). It holds only the latest
     /// revision, so a slow reader sees coalesced notifications, never an unbounded backlog.
