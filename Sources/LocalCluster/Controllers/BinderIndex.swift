@@ -105,7 +105,7 @@ struct BinderIndex {
             for claim in (claimsByVolume[key.name] ?? []).sorted() { enqueue(.claim(claim)) }
         case .storageClasses:
             for claim in (unboundClaimsByClass[key.name] ?? []).sorted() { enqueue(.claim(claim)) }
-        case .leases, .events, .eventsV1:
+        case .leases, .events, .eventsV1, .pods:
             break
         }
     }

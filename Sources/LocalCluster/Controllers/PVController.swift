@@ -115,7 +115,7 @@ final class PVController: Sendable {
                 attempt("volume \(work.key)") { () throws(APIStatus) in try syncVolume(volume) }
             }
             if let volume = store.object(.persistentVolumes, work.key) { protectVolume(work.key, volume) }
-        case .storageClasses, .leases, .events, .eventsV1:
+        case .storageClasses, .leases, .events, .eventsV1, .pods:
             break
         }
     }
