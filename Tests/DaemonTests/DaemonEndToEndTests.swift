@@ -60,7 +60,7 @@ struct DaemonEndToEndTests {
         // The PV as the API server holds it validates against the PersistentVolume schema.
         let json = try await rawObject(bed, "/api/v1/persistentvolumes/\(pv.metadata.name)")
         let file = try bed.root.writeFile("pv.json", json)
-        let validation = try runScript("scripts/validate-objects.sh", [file])
+        let validation = try await runScript("scripts/validate-objects.sh", [file])
         #expect(validation.status == 0, "\(validation.output)")
 
         let health = try await get("http://127.0.0.1:\(port)/healthz")
@@ -223,8 +223,13 @@ func rawObject(_ bed: EngineTestBed, _ path: String) async throws -> String {
     return response.body.map { String(buffer: $0) } ?? ""
 }
 
-/// Runs a project script (path relative to the package root).
-func runScript(_ script: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+/// Runs a project script (path relative to the package root) on a thread of its own (it
+/// may take seconds: never on the threads the async tests share).
+func runScript(_ script: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+    try await runBlocking { try runScriptBlocking(script, arguments) }
+}
+
+private func runScriptBlocking(_ script: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let process = Process()
     process.executableURL = root.appendingPathComponent(script)

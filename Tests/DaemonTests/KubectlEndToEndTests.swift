@@ -63,7 +63,7 @@ struct KubectlEndToEndTests {
         #expect(pvs.status == 0, "\(pvs)")
         let pvFile = playground.directory.child("pvs.json")
         try pvs.stdout.write(toFile: pvFile, atomically: true, encoding: .utf8)
-        let validation = try runScript("scripts/validate-objects.sh", [pvFile])
+        let validation = try await runScript("scripts/validate-objects.sh", [pvFile])
         #expect(validation.status == 0, "\(validation.output)")
         let volumes = try Playground.volumes(pvs.stdout)
         #expect(Set(volumes.keys) == ["default/shared-data", "default/data-web-0", "default/data-web-1", "default/data-web-2"])

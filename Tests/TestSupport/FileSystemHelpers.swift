@@ -1,5 +1,6 @@
 // Small filesystem helpers shared by the storage and engine tests.
 import Glibc
+import Foundation
 public import VolumeStorage
 
 /// `RelativePath` from a literal known to be valid.
@@ -24,5 +25,16 @@ public func fillFileSystem(at path: String) throws {
             guard errno == ENOSPC else { throw LocalFileSystemError(description: "filling \(path) failed with errno \(errno)") }
             return
         }
+    }
+}
+
+/// Runs a blocking `body` (a child process waited for, a slow file walk) on a thread of its
+/// own and awaits it, so that it never holds one of the few threads every async test shares.
+public func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+        }
+        thread.start()
     }
 }

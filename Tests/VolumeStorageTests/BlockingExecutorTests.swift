@@ -9,7 +9,7 @@ import TestSupport
 
 /// Polls `condition` until it holds or `timeout` passes (for effects on other threads that
 /// cannot be awaited). Returns whether it held.
-func eventually(timeout: Duration = .seconds(10), _ condition: () async -> Bool) async -> Bool {
+func eventually(timeout: Duration = .seconds(30), _ condition: () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if await condition() { return true }
