@@ -188,7 +188,7 @@ final class CountingTransport: HTTPTransport {
     }
 }
 
-/// CPU time and peak resident set of this process (getrusage).
+/// CPU time (getrusage) and peak resident set of this process.
 struct ResourceUsage {
     var cpuSeconds: Double
     var maxRSSBytes: Int
@@ -197,7 +197,16 @@ struct ResourceUsage {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-        // Linux reports ru_maxrss in kilobytes.
-        return ResourceUsage(cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime), maxRSSBytes: usage.ru_maxrss * 1024)
+        return ResourceUsage(cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime), maxRSSBytes: peakRSSBytes())
+    }
+
+    /// `VmHWM` of /proc/self/status: the peak of this program's own memory. Not `ru_maxrss`,
+    /// which Linux carries over from the parent's memory when a spawned child execs.
+    static func peakRSSBytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return 0 }
+        return kilobytes * 1024
     }
 }

@@ -28,6 +28,41 @@ struct JSONTests {
         let object: JSONValue = ["metadata": ["name": "x"], "kind": "Status", "apiVersion": "v1", "zeta": 1]
         #expect(object.encodedString() == #"{"kind":"Status","apiVersion":"v1","metadata":{"name":"x"},"zeta":1}"#)
     }
+
+    static func unicodeEscape(_ value: UInt32) -> String {
+        let hex = String(value, radix: 16)
+        return "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
+
+    /// The escaping written out one scalar at a time, as Go's encoder does.
+    static func referenceEncoding(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "<", ">", "&", "\u{2028}", "\u{2029}": out += Self.unicodeEscape(scalar.value)
+            default: out += scalar.value < 0x20 ? Self.unicodeEscape(scalar.value) : String(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    @Test func encode_stringsEscapeExactlyLikeTheScalarByScalarDefinition() throws {
+        var rng = SeededRandom(seed: 3)
+        let pieces = ["a", "Z", "9", " ", "\"", "\\", "/", "\n", "\r", "\t", "\u{0}", "\u{1f}", "\u{7f}", "<", ">", "&", "é", "\u{2028}",
+                      "\u{2029}", "\u{2027}", "\u{202a}", "€", "😀", "\u{e2}", "pvc-1234"]
+        for _ in 0..<2000 {
+            let text = (0..<Int(rng.next() % 12)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined()
+            #expect(JSONValue.string(text).encodedString() == Self.referenceEncoding(text), "\(text.debugDescription)")
+            #expect(try JSONValue.parse(JSONValue.string(text).encodedString()) == .string(text))
+        }
+        let object: JSONValue = ["spec": 1, "b": 2, "kind": "K", "a": 3, "status": 4, "metadata": 5, "apiVersion": "v"]
+        #expect(object.encodedString() == #"{"kind":"K","apiVersion":"v","metadata":5,"spec":1,"status":4,"a":3,"b":2}"#)
+    }
 }
 
 @Suite("Quantity")

@@ -15,14 +15,14 @@ extension JSONValue {
     }()
 
     static func canonicalOrder(_ keys: some Sequence<String>) -> [String] {
-        keys.sorted { a, b in
-            switch (leadingRank[a], leadingRank[b]) {
-            case (let x?, let y?): return x < y
-            case (.some, nil): return true
-            case (nil, .some): return false
-            case (nil, nil): return a < b
-            }
+        var leading: [String] = []
+        var rest: [String] = []
+        for key in keys {
+            if leadingRank[key] != nil { leading.append(key) } else { rest.append(key) }
         }
+        if leading.count > 1 { leading.sort { leadingRank[$0, default: 0] < leadingRank[$1, default: 0] } }
+        rest.sort()
+        return leading + rest
     }
 
     /// The compact JSON encoding as bytes.
@@ -72,24 +72,50 @@ extension JSONValue {
 
     static let hexDigits = Array("0123456789abcdef".utf8)
 
+    /// Writes a JSON string: the bytes as they are, except the escapes (quote, backslash,
+    /// control characters, `<`, `>`, `&`, U+2028, U+2029), copied in runs between them.
     static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out.append(contentsOf: "\\\"".utf8)
-            case "\\": out.append(contentsOf: "\\\\".utf8)
-            case "\n": out.append(contentsOf: "\\n".utf8)
-            case "\r": out.append(contentsOf: "\\r".utf8)
-            case "\t": out.append(contentsOf: "\\t".utf8)
-            case "<", ">", "&", "\u{2028}", "\u{2029}":
-                writeUnicodeEscape(scalar.value, into: &out)
-            default:
-                if scalar.value < 0x20 {
-                    writeUnicodeEscape(scalar.value, into: &out)
+        var text = s
+        text.withUTF8 { bytes in
+            var start = 0
+            var index = 0
+            func flush() {
+                if start < index { out.append(contentsOf: bytes[start..<index]) }
+            }
+            while index < bytes.count {
+                let byte = bytes[index]
+                let short: UInt8?
+                switch byte {
+                case UInt8(ascii: "\""): short = UInt8(ascii: "\"")
+                case UInt8(ascii: "\\"): short = UInt8(ascii: "\\")
+                case UInt8(ascii: "\n"): short = UInt8(ascii: "n")
+                case UInt8(ascii: "\r"): short = UInt8(ascii: "r")
+                case UInt8(ascii: "\t"): short = UInt8(ascii: "t")
+                default: short = nil
+                }
+                if let short {
+                    flush()
+                    out.append(UInt8(ascii: "\\"))
+                    out.append(short)
+                    index += 1
+                    start = index
+                } else if byte < 0x20 || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "&") {
+                    flush()
+                    writeUnicodeEscape(UInt32(byte), into: &out)
+                    index += 1
+                    start = index
+                } else if byte == 0xE2, index + 2 < bytes.count, bytes[index + 1] == 0x80, bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9 {
+                    // U+2028 and U+2029 (E2 80 A8, E2 80 A9 in UTF-8).
+                    flush()
+                    writeUnicodeEscape(bytes[index + 2] == 0xA8 ? 0x2028 : 0x2029, into: &out)
+                    index += 3
+                    start = index
                 } else {
-                    out.append(contentsOf: String(scalar).utf8)
+                    index += 1
                 }
             }
+            flush()
         }
         out.append(UInt8(ascii: "\""))
     }
