@@ -66,6 +66,8 @@ struct OwnershipRecordTests {
         #expect(Set(index.records(namespace: "team-a", name: "db").map(\.claimUID)) == ["u1", "u2"])
         #expect(index.conflict(at: try RelativePath("team-a-db")) == .held(try record("team-a-db", uid: "u1")))
         #expect(index.conflict(at: try RelativePath("team-a-db/x")) == .insideVolume(try record("team-a-db", uid: "u1")))
+        #expect(index.conflict(at: try RelativePath("team-a-db"), forClaimUID: "u1") == nil, "its own volume: a retry")
+        #expect(index.conflict(at: try RelativePath("team-a-db"), forClaimUID: "u9") == .held(try record("team-a-db", uid: "u1")))
         if case .held(let r)? = index.conflict(at: try RelativePath("team")) { #expect(r.kind == .parent) } else { Issue.record("parent not held") }
         #expect(index.conflict(at: try RelativePath("team/other")) == nil, "a recorded parent is no conflict")
         #expect(index.volumes(inside: try RelativePath("team")).count == 1)

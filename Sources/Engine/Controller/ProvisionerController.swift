@@ -172,10 +172,7 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
     /// (each key handled once more; delayed retries not awaited). For tests and operators'
     /// tools: "the engine looked at everything again and did what it does".
     public func resyncNowAndWait() async {
-        await joinMembers(onlyUnloaded: false)
-        await OrphanCollector(context: context).collect()
-        for claim in context.claims.objects { await claimQueue.add(claim.key) }
-        for volume in context.volumes.objects { await volumeQueue.add(volume.key) }
+        await resyncPass()
         await claimQueue.waitUntilIdle()
         await volumeQueue.waitUntilIdle()
     }
@@ -186,11 +183,17 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
     private func resync() async {
         while !stopping.load(ordering: .acquiring) {
             do { try await clock.sleep(for: context.configuration.resyncPeriod) } catch { return }
-            await joinMembers(onlyUnloaded: false)
-            await OrphanCollector(context: context).collect()
-            for claim in context.claims.objects { await claimQueue.add(claim.key) }
-            for volume in context.volumes.objects { await volumeQueue.add(volume.key) }
+            await resyncPass()
         }
+    }
+
+    /// One resync pass: records listed again, crash leftovers collected, every claim and
+    /// volume re-queued.
+    private func resyncPass() async {
+        await joinMembers(onlyUnloaded: false)
+        await OrphanCollector(context: context).collect()
+        for claim in context.claims.objects { await claimQueue.add(claim.key) }
+        for volume in context.volumes.objects { await volumeQueue.add(volume.key) }
     }
 
     /// Lists the members' records and records older volumes (``MemberJoin``), all members

@@ -217,18 +217,19 @@ public struct ClaimReconciler: Sendable {
         for name in Set(existing.map(\.member) + (previous.map { [$0] } ?? [])) { extra.append(await view(of: name)) }
         let isTaken: (String, RelativePath) -> Bool = { member, path in
             guard let entry = context.members.entry(member) else { return true }
-            switch entry.storage.records.conflict(at: path) {
-            case nil: return false
-            case .held(let r): return !(r.kind == .volume && r.claimUID == claim.uid)
-            case .insideVolume, .containsVolumes, .unrecordedDirectory: return true
-            }
+            return entry.storage.records.conflict(at: path, forClaimUID: claim.uid) != nil
         }
         let total = snapshot.members.count
         var count = min(total, max(1, context.configuration.placementCandidates))
+        var known: [String: Placement.MemberView] = [:]
         while true {
             let names = try snapshot.candidates(key, count: count).map(\.name)
             var views: [Placement.MemberView] = []
-            for name in names { views.append(await view(of: name)) }
+            for name in names {
+                let view = if let seen = known[name] { seen } else { await view(of: name) }
+                known[name] = view
+                views.append(view)
+            }
             let decision = Placement.decide(claim: claim, candidates: views, existing: existing, views: extra,
                                             isTaken: isTaken, previousMember: previous, minFreeBytes: context.configuration.minFreeBytes)
             if case .fail = decision, count < total {

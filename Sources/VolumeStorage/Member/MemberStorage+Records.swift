@@ -36,10 +36,9 @@ extension MemberStorage {
                     batch.map { file in
                         let path = RelativePath(unchecked: ReservedNames.volumesDirectory.components + [file])
                         do throws(StorageError) {
-                            guard let bytes = try store.readFile(path, maxBytes: OwnershipRecord.maxBytes) else {
+                            guard let record = try Self.readRecordFile(store: store, file: path, member: name) else {
                                 throw .notFound(member: name, operation: .loadRecords, path: path.description)
                             }
-                            let record = try Self.decodeRecord(bytes, file: path, member: name)
                             guard OwnershipRecord.fileName(for: record.path) == file else {
                                 throw .invalidRecord(member: name, path: path.description,
                                                      problem: "it names '\(record.path)', whose record file is \(OwnershipRecord.fileName(for: record.path))")
@@ -72,7 +71,17 @@ extension MemberStorage {
     /// Reads the record of `path`; `nil` when there is none. An unreadable one throws
     /// ``StorageError/invalidRecord(member:path:problem:)``.
     static func readRecord(store: any VolumeStore, path: RelativePath, member: String) throws(StorageError) -> OwnershipRecord? {
-        let file = OwnershipRecord.recordPath(for: path)
+        guard let record = try readRecordFile(store: store, file: OwnershipRecord.recordPath(for: path), member: member) else { return nil }
+        guard record.path == path else {
+            // Two long paths whose hashed file names clash: the path stays the other's.
+            throw .pathTaken(member: member, path: path.description, holder: "the record of '\(record.path)' (same record file name)")
+        }
+        return record
+    }
+
+    /// Reads and decodes one record file; `nil` when it does not exist. A file too large,
+    /// not a regular file, or not a valid record is ``StorageError/invalidRecord(member:path:problem:)``.
+    static func readRecordFile(store: any VolumeStore, file: RelativePath, member: String) throws(StorageError) -> OwnershipRecord? {
         let bytes: [UInt8]
         do throws(StorageError) {
             guard let read = try store.readFile(file, maxBytes: OwnershipRecord.maxBytes) else { return nil }
@@ -87,15 +96,6 @@ extension MemberStorage {
                 throw error
             }
         }
-        let record = try decodeRecord(bytes, file: file, member: member)
-        guard record.path == path else {
-            // Two long paths whose hashed file names clash: the path stays the other's.
-            throw .pathTaken(member: member, path: path.description, holder: "the record of '\(record.path)' (same record file name)")
-        }
-        return record
-    }
-
-    static func decodeRecord(_ bytes: [UInt8], file: RelativePath, member: String) throws(StorageError) -> OwnershipRecord {
         do throws(RecordProblem) {
             return try OwnershipRecord.decode(bytes)
         } catch {

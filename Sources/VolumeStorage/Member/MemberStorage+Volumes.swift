@@ -69,10 +69,7 @@ extension MemberStorage {
                     guard let existing = try Self.readRecord(store: store, path: path, member: name) else {
                         throw .unrecordedDirectory(member: name, path: path.description, operation: .createVolume)
                     }
-                    guard existing.kind == .volume, existing.claimUID == claim.uid else {
-                        throw .pathTaken(member: name, path: path.description, holder: Self.holder(existing))
-                    }
-                    return (.alreadyOurs(existing), [])
+                    return (.alreadyOurs(try Self.requireOwnVolume(existing, claimUID: claim.uid, member: name)), [])
                 }
                 var written: [OwnershipRecord] = []
                 for parent in parents {
@@ -93,10 +90,7 @@ extension MemberStorage {
                     guard let existing = try Self.readRecord(store: store, path: path, member: name) else {
                         throw .recordChanged(member: name, path: path.description, found: "removed while being read")
                     }
-                    guard existing.kind == .volume, existing.claimUID == claim.uid else {
-                        throw .pathTaken(member: name, path: path.description, holder: Self.holder(existing))
-                    }
-                    record = existing
+                    record = try Self.requireOwnVolume(existing, claimUID: claim.uid, member: name)
                 }
                 // The record is written: whatever appeared at the path since the check above
                 // (a timed-out attempt of ours finishing late) is this claim's.
@@ -357,9 +351,8 @@ extension MemberStorage {
 
     /// Refuses what the index knows to be in the way of a new volume at `path` for `uid`.
     private func checkNoConflict(_ path: RelativePath, for uid: String, _ operation: StorageOperation) throws(StorageError) {
-        switch records.conflict(at: path) {
+        switch records.conflict(at: path, forClaimUID: uid) {
         case nil: return
-        case .held(let r) where r.kind == .volume && r.claimUID == uid: return
         case .held(let r): throw .pathTaken(member: name, path: path.description, holder: Self.holder(r))
         case .insideVolume(let r): throw .overlapsVolume(member: name, path: path.description, other: r.path.description, inside: true)
         case .containsVolumes(let n): throw .overlapsVolume(member: name, path: path.description, other: "\(n) other volume(s)", inside: false)
@@ -374,6 +367,14 @@ extension MemberStorage {
         case .containsVolumes(let n): throw .overlapsVolume(member: name, path: path.description, other: "\(n) other volume(s)", inside: false)
         case nil, .held, .unrecordedDirectory: return
         }
+    }
+
+    /// `record` if it is the volume of the claim `claimUID`; otherwise the path is taken.
+    static func requireOwnVolume(_ record: OwnershipRecord, claimUID: String, member: String) throws(StorageError) -> OwnershipRecord {
+        guard record.kind == .volume, record.claimUID == claimUID else {
+            throw .pathTaken(member: member, path: record.path.description, holder: holder(record))
+        }
+        return record
     }
 
     /// Who holds a path, for messages.

@@ -70,8 +70,17 @@ public final class OwnershipIndex: Sendable {
         state.withLock { s in (s.byName[Self.nameKey(namespace, name)] ?? []).compactMap { s.records[$0] } }
     }
 
-    /// Why a new volume cannot go to `path`, or `nil` when nothing known is in the way.
-    /// Parents of `path` recorded as ``OwnershipRecord/Kind/parent`` are no conflict.
+    /// Why a new volume of the claim `claimUID` cannot go to `path`, or `nil` when nothing
+    /// known is in the way: a record of that claim's own volume at the path is no conflict
+    /// (a retry), nor are parents of `path` recorded as ``OwnershipRecord/Kind/parent``.
+    public func conflict(at path: RelativePath, forClaimUID claimUID: String) -> Conflict? {
+        let found = conflict(at: path)
+        if case .held(let r)? = found, r.kind == .volume, r.claimUID == claimUID { return nil }
+        return found
+    }
+
+    /// What is known to be in the way at `path`, or `nil`. Parents of `path` recorded as
+    /// ``OwnershipRecord/Kind/parent`` are no conflict.
     public func conflict(at path: RelativePath) -> Conflict? {
         state.withLock { s in
             if let held = s.records[path] { return .held(held) }
@@ -80,10 +89,8 @@ public final class OwnershipIndex: Sendable {
                 if let r = s.records[a], r.kind == .volume { return .insideVolume(r) }
                 ancestor = a.parent
             }
-            if let n = s.beneath[path], n > 0 {
-                let volumes = s.records.values.filter { $0.kind == .volume && $0.path.isWithin(path) && $0.path != path }.count
-                if volumes > 0 { return .containsVolumes(volumes) }
-            }
+            let inside = Self.volumes(inside: path, s).count
+            if inside > 0 { return .containsVolumes(inside) }
             if s.unrecorded.contains(path) { return .unrecordedDirectory }
             return nil
         }
@@ -91,10 +98,13 @@ public final class OwnershipIndex: Sendable {
 
     /// Volume records strictly inside `path`.
     public func volumes(inside path: RelativePath) -> [OwnershipRecord] {
-        state.withLock { s in
-            guard let n = s.beneath[path], n > 0 else { return [] }
-            return s.records.values.filter { $0.kind == .volume && $0.path != path && $0.path.isWithin(path) }
-        }
+        state.withLock { Self.volumes(inside: path, $0) }
+    }
+
+    /// The scan runs only for a directory some record lies below (``State/beneath``).
+    private static func volumes(inside path: RelativePath, _ s: State) -> [OwnershipRecord] {
+        guard let n = s.beneath[path], n > 0 else { return [] }
+        return s.records.values.filter { $0.kind == .volume && $0.path != path && $0.path.isWithin(path) }
     }
 
     /// Adds or replaces a record.
