@@ -264,6 +264,21 @@ struct MemberStorageVolumeTests {
         #expect(try await f.member.deleteVolume(relativePath: path, expectedClaimUID: "uid-1") == .alreadyGone)
     }
 
+    @Test func removeOrphan_removesOnlyAnEmptyDirectory_ofARecordStillCreating() async throws {
+        let f = try MemberFixture()
+        defer { f.member.shutdown() }
+        _ = try await f.member.createVolume(relativePath: rel("empty"), mode: .defaultDirectory, owner: marker("x", "e", uid: "ue"))
+        _ = try await f.member.createVolume(relativePath: rel("full"), mode: .defaultDirectory, owner: marker("x", "f", uid: "uf"))
+        try localWrite(f.local("full/one"), "1")
+        try localWrite(f.local("full/two"), "2")
+        #expect(try await f.member.removeOrphan(relativePath: rel("full"), claimUID: "uf") == .keptNotEmpty)
+        #expect(localRead(f.local("full/two")) == "2")
+        #expect(try await f.member.removeOrphan(relativePath: rel("empty"), claimUID: "other") == .changed)
+        #expect(try await f.member.removeOrphan(relativePath: rel("empty"), claimUID: "ue") == .removed)
+        #expect(localStat(f.local("empty")) == nil)
+        #expect(try await f.member.readRecord(relativePath: rel("empty")) == nil)
+    }
+
     @Test func deleteVolume_withoutRecord_keepsTheData() async throws {
         let f = try MemberFixture()
         defer { f.member.shutdown() }

@@ -217,7 +217,13 @@ extension MemberStorage {
             let outcome = try await perform(.deleteVolume, path) { store throws(StorageError) -> OrphanOutcome in
                 guard let record = try Self.readRecord(store: store, path: path, member: name),
                       record.kind == .volume, record.state == .creating, record.claimUID == claimUID else { return .changed }
-                if let entries = try store.listDirectory(path, maxEntries: 1), !entries.isEmpty { return .keptNotEmpty }
+                // One entry is enough to know it is not empty (more is `tooManyEntries`).
+                do throws(StorageError) {
+                    if let entries = try store.listDirectory(path, maxEntries: 1), !entries.isEmpty { return .keptNotEmpty }
+                } catch {
+                    if case .tooManyEntries = error { return .keptNotEmpty }
+                    throw error
+                }
                 _ = try store.removeTree(path, budget: nil)
                 try Self.removeRecord(store: store, path: path)
                 return .removed

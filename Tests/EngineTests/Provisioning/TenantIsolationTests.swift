@@ -278,6 +278,7 @@ struct CrashLeftoverTests {
         _ = try await crashed.createVolume(relativePath: try RelativePath("gone-full"), mode: .defaultDirectory, owner: testClaim(ns: "gone", name: "full", uid: "u-full"))
         crashed.shutdown()
         try Data("written before the crash".utf8).write(to: URL(fileURLWithPath: bed.export("a") + "/gone-full/file"))
+        try Data("and more".utf8).write(to: URL(fileURLWithPath: bed.export("a") + "/gone-full/second"))
         let run = try bed.startEngine(bed.configuration(members: ["a"])) {
             $0.engine.resyncPeriod = .milliseconds(300)
             $0.engine.orphanGracePeriod = .zero
@@ -290,6 +291,7 @@ struct CrashLeftoverTests {
         }
         #expect(try String(contentsOfFile: bed.export("a") + "/gone-full/file", encoding: .utf8) == "written before the crash")
         #expect(bed.ownershipRecord("a", "gone-full")?.state == .creating, "kept for an operator")
+        #expect(FileManager.default.fileExists(atPath: bed.export("a") + "/gone-full/second"))
         let liveDirectory = try VolumeRecord(annotations: live.metadata.annotations).directory.description
         #expect(FileManager.default.fileExists(atPath: bed.export("a") + "/" + liveDirectory))
         try await run.stop()
