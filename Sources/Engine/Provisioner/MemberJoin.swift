@@ -37,8 +37,7 @@ struct MemberJoin {
         where pv.metadata.annotations[Annotations.provisionedBy] == provisioner {
             guard let annotated = try? VolumeRecord(annotations: pv.metadata.annotations),
                   storage.records.record(at: annotated.directory) == nil,
-                  pv.spec?.nfs?.server == member.address,
-                  pv.spec?.nfs?.path == VolumeFactory.exportPath(member.export, annotated.directory),
+                  VolumeFactory.pointsAt(pv, member: member, directory: annotated.directory),
                   let claim = Self.claim(of: pv, uid: annotated.claimUID)
             else { continue }
             written += try await importRecord(storage, pv: pv, path: annotated.directory, claim: claim, origin: .migrated)

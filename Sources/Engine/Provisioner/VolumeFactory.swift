@@ -35,6 +35,13 @@ public enum VolumeFactory {
         return PersistentVolume(metadata: metadata, spec: spec)
     }
 
+    /// True when `pv`'s NFS source is `directory` on `member` as configured now: its
+    /// address and `<export>/<directory>`, as ``volume(for:className:storageClass:provisionerName:member:directory:onDelete:placement:)``
+    /// writes them.
+    public static func pointsAt(_ pv: PersistentVolume, member: MemberConfiguration, directory: RelativePath) -> Bool {
+        pv.spec?.nfs?.server == member.address && pv.spec?.nfs?.path == exportPath(member.export, directory)
+    }
+
     /// `export` + `/` + `directory`, with exactly one slash between them.
     public static func exportPath(_ export: String, _ directory: RelativePath) -> String {
         var base = export

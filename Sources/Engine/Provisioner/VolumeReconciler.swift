@@ -114,8 +114,8 @@ public struct VolumeReconciler: Sendable {
             return .failure(Failed(failure: .init(.configuration, "member \(record.member) that holds \(record.directory) is not configured any more; add it back to reclaim the volume", .retry),
                                    outcome: "failed", member: record.member, policy: policy))
         }
-        let expectedPath = VolumeFactory.exportPath(entry.configuration.export, record.directory)
-        guard pv.spec?.nfs?.server == entry.configuration.address, pv.spec?.nfs?.path == expectedPath else {
+        guard VolumeFactory.pointsAt(pv, member: entry.configuration, directory: record.directory) else {
+            let expectedPath = VolumeFactory.exportPath(entry.configuration.export, record.directory)
             return .failure(Failed(failure: .init(.invalidObject, "the PV points at \(pv.spec?.nfs?.server ?? "?"):\(pv.spec?.nfs?.path ?? "?") but member \(record.member) is now \(entry.configuration.address):\(expectedPath); nothing is reclaimed (the member was re-pointed: put its old address and export back, or reclaim by hand)", .terminal),
                                    outcome: "refused", member: record.member, policy: policy))
         }
