@@ -130,6 +130,10 @@ public final class ChildProcess: @unchecked Sendable {
 extension ChildProcess {
     /// Runs a command that daemonises (forks and exits) to its end with `posix_spawn` and
     /// `waitpid`, output discarded, and returns its exit status. Blocking.
+    ///
+    /// The child gets /dev/null as 0, 1 and 2 and no other descriptor of ours: the daemon
+    /// it leaves behind outlives this process, and an inherited pipe (whatever ran the
+    /// tests reads to its end) would stay open as long as the daemon runs.
     public static func spawnAndWait(_ executable: String, _ arguments: [String]) throws(HelperError) -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -137,6 +141,10 @@ extension ChildProcess {
         for fd: Int32 in [0, 1, 2] {
             posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
         }
+        guard let closeFrom = Self.closeFromAction else {
+            throw .cannotStart(command: executable, reason: "this C library has no posix_spawn_file_actions_addclosefrom_np (glibc 2.34 or later)")
+        }
+        _ = closeFrom(&actions, 3)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
@@ -153,4 +161,11 @@ extension ChildProcess {
         // WIFEXITED / WEXITSTATUS, spelled out (they are macros).
         return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time:
+    /// the Glibc module does not export it (it sits behind `_GNU_SOURCE`-style guards).
+    private static let closeFromAction: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 }

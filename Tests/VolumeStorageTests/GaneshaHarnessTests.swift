@@ -49,6 +49,26 @@ struct GaneshaHarnessTests {
         try store.probe()
     }
 
+    /// A daemon started by the harness (rpcbind) outlives the test run: it must not hold any
+    /// descriptor of the runner (a pipe whatever ran the tests reads to its end would never
+    /// close).
+    @Test func spawnAndWait_childInheritsNoPipeOfTheRunner() async throws {
+        let directory = try TempDirectory(prefix: "ncp-spawn")
+        defer { directory.remove() }
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)  // not close-on-exec: a plain spawn would pass it on
+        defer { close(ends[0]); close(ends[1]) }
+        let listing = directory.child("fds")
+        let status = try await HelperThread.run { () throws(HelperError) in
+            try ChildProcess.spawnAndWait("/bin/sh", ["-c", "ls -l /proc/$$/fd > '\(listing)'"])
+        }
+        #expect(status == 0)
+        let entries = try String(contentsOfFile: listing, encoding: .utf8).split(separator: "\n").filter { $0.contains(" -> ") }
+        // The shell's own descriptors: /dev/null and the listing it writes; never a pipe.
+        #expect(!entries.isEmpty)
+        #expect(!entries.contains { $0.contains("pipe:") }, "inherited: \(entries); our pipe was \(ends)")
+    }
+
     @Test func summaries_areOneLine_withTheLastWordOfTheTool() {
         let apt = HelperError.packagesUnavailable(
             packages: ["nfs-ganesha", "rpcbind"], log: "Reading package lists...\nE: Unable to locate package nfs-ganesha\n\n")
