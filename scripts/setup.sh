@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine of this kind lacks to build and test the project:
 # Debian packages (libxxhash for the ring; libnfs, nfs-ganesha and rpcbind for the
-# direct-NFS members and their tests; fuse3/bindfs for the hung-mount tests; prometheus
+# direct-NFS members and their tests; fuse3/bindfs for the hung-mount tests; gdb, with
+# which the test watchdog prints the stacks of a hung test run; prometheus
 # for promtool, which checks and unit-tests the alerts of deploy/components/monitoring;
 # buildah, podman, runc and debootstrap for the image),
 # and the PyPI package used to validate the deploy/ manifests. Idempotent and quiet when
@@ -31,7 +32,7 @@ apt_install() {
     fi
 }
 # shellcheck disable=SC2086 # the package lists are word lists
-apt_install -- ${SETUP_APT_PACKAGES:-pkg-config libxxhash-dev libnfs-dev nfs-ganesha nfs-ganesha-vfs rpcbind fuse3 bindfs}
+apt_install -- ${SETUP_APT_PACKAGES:-pkg-config libxxhash-dev libnfs-dev nfs-ganesha nfs-ganesha-vfs rpcbind fuse3 bindfs gdb}
 # buildah, podman, runc and debootstrap build and run the image (scripts/image.sh): no
 # Docker engine or registry needed.
 # shellcheck disable=SC2086

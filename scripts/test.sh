@@ -5,19 +5,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 swift build --build-tests
-swift test
+# `swift test` under a watchdog: a hung test fails the run within minutes and is named,
+# with the stacks of the test process, instead of using up the CI's time.
+./scripts/swift-test-watchdog.py
 # deploy/: every kustomization renders and every manifest validates against the
 # Kubernetes schemas.
-./scripts/validate-deploy.sh
+timeout --kill-after=30s 10m ./scripts/validate-deploy.sh
 # deploy/components/monitoring: the alert rules and their unit tests (promtool), the
 # dashboard, and the built daemon's live /metrics against them.
-./scripts/validate-monitoring.sh
+timeout --kill-after=30s 10m ./scripts/validate-monitoring.sh
 # The image: built from deploy/Dockerfile (target runtime-prebuilt, with the debug binary
 # built above) by buildah, run by podman as the Deployment runs it. Skipped, with the
 # reason, where buildah/podman cannot run.
 if reason=$(./scripts/image.sh preflight); then
-    ./scripts/image.sh build
-    ./scripts/image.sh test
+    timeout --kill-after=30s 30m ./scripts/image.sh build
+    timeout --kill-after=30s 10m ./scripts/image.sh test
 else
     echo "test: image build and test skipped: $reason"
 fi
