@@ -261,6 +261,7 @@ struct DemoScenario {
         let expectedCount = names.count - deleted.count + 1
         check(pvs.count == expectedCount, "the cluster holds \(pvs.count) PVs, expected \(expectedCount)")
         var perMember: [String: Int] = [:]
+        var records: [(pv: String, claimUID: String?, path: String)] = []
         for pv in pvs {
             guard let record = try? VolumeRecord(annotations: pv.metadata.annotations),
                   let mount = localDirectories[record.member] else {
@@ -268,10 +269,18 @@ struct DemoScenario {
                 continue
             }
             perMember[record.member, default: 0] += 1
-            let recordPath = mount + "/" + OwnershipRecord.recordPath(for: record.directory).description
-            let owner = (try? Data(contentsOf: URL(fileURLWithPath: recordPath))).flatMap { try? OwnershipRecord.decode(Array($0)) }
-            check(owner?.claimUID == pv.spec?.claimRef?.uid && owner?.state == .bound,
-                  "PV \(pv.metadata.name): the ownership record of its directory does not name its claim as bound")
+            records.append((pv.metadata.name, pv.spec?.claimRef?.uid,
+                            mount + "/" + OwnershipRecord.recordPath(for: record.directory).description))
+        }
+        // The engine marks a record bound just after saving its PV, so a claim can be Bound
+        // a moment before its record says so: wait (bounded) for that last write.
+        func boundToItsClaim(_ entry: (pv: String, claimUID: String?, path: String)) -> Bool {
+            let owner = (try? Data(contentsOf: URL(fileURLWithPath: entry.path))).flatMap { try? OwnershipRecord.decode(Array($0)) }
+            return owner?.claimUID == entry.claimUID && owner?.state == .bound
+        }
+        try? await waitFor("ownership records marked bound", timeout: .seconds(30)) { records.allSatisfy(boundToItsClaim) }
+        for entry in records where !boundToItsClaim(entry) {
+            check(false, "PV \(entry.pv): the ownership record of its directory does not name its claim as bound")
         }
         show.line("  PVs in the cluster: \(pvs.count) (expected \(expectedCount))")
         if configuration.members.count <= Self.listedMembers {
