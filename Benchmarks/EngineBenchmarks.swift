@@ -226,7 +226,7 @@ enum EngineBenchmarks {
                 Task { for await change in cluster.changes(of: .events) { recorder.event(change) } },
             ]
             defer { for watcher in watchers { watcher.cancel() } }
-            if row.hung { mount?.suspend() }
+            if row.hung { await mount?.suspend() }
 
             // Provisioning: the burst, then every PV, then the Events.
             let before = try await started.snapshot()

@@ -117,9 +117,9 @@ enum ProvisioningBenchmarks {
             case .allUp:
                 break
             case .stoppedNew:
-                stopped.suspend()
+                await stopped.suspend()
             case .stoppedKnown:
-                stopped.suspend()
+                await stopped.suspend()
                 if let member = run.engine.registry.entry("b")?.storage {
                     do {
                         try await member.probe()

@@ -13,7 +13,7 @@ import Synchronization
 /// defer { server.stop() }
 /// // a direct member: address server.address, export server.exportPath(),
 /// // ports server.nfsPort / server.mountPort
-/// server.suspend()          // SIGSTOP: every call now times out
+/// await server.suspend()    // SIGSTOP: every call now times out
 /// server.resume()           // SIGCONT
 /// try await server.restart() // SIGKILL, then the same server again on the same ports
 /// ```
@@ -152,8 +152,12 @@ public final class GaneshaServer: @unchecked Sendable {
     public var pid: Int32? { state.withLock { $0?.pid } }
 
     /// SIGSTOP: the server keeps its sockets but answers nothing. Returns once every
-    /// thread of the server is stopped.
-    public func suspend() { state.withLock { $0 }?.send(SIGSTOP) }
+    /// thread of the server is stopped (waited for on a helper thread: on a busy machine
+    /// that takes a moment).
+    public func suspend() async {
+        guard let process = state.withLock({ $0 }) else { return }
+        await HelperThread.run { process.send(SIGSTOP) }
+    }
 
     /// SIGCONT after ``suspend()``.
     public func resume() { state.withLock { $0 }?.send(SIGCONT) }

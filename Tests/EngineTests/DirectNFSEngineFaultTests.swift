@@ -29,7 +29,7 @@ struct DirectNFSEngineFaultTests {
         #expect(EngineTestBed.volumeDirectories(under: serverB.exportDirectory()) == ["apps-\(before)"])
 
         // SIGSTOP: b answers nothing; claims of b's spill over, the others' stay put.
-        serverB.suspend()
+        await serverB.suspend()
         let ofB = try claimNames(on: "b", ring: ring, namespace: "apps", prefix: "stopped", count: 3)
         let ofOthers = try claimNames(on: "a", ring: ring, namespace: "apps", prefix: "stopped-a", count: 1)
             + claimNames(on: "c", ring: ring, namespace: "apps", prefix: "stopped-c", count: 1)

@@ -65,8 +65,12 @@ public final class BindfsMount: @unchecked Sendable {
 
     public var pid: Int32 { process.pid }
 
-    /// SIGSTOP: every call on the mount now blocks.
-    public func suspend() { process.send(SIGSTOP) }
+    /// SIGSTOP: every call on the mount now blocks. (Waits on a helper thread until the
+    /// process is stopped.)
+    public func suspend() async {
+        let process = self.process
+        await HelperThread.run { process.send(SIGSTOP) }
+    }
 
     /// SIGCONT: blocked calls complete.
     public func resume() { process.send(SIGCONT) }

@@ -142,7 +142,7 @@ struct DirectNFSStoreTests {
         defer { server.stop() }
         let store = try DirectNFSVolumeStore(configuration: server.storeConfiguration(member: "a", timeout: .seconds(1)))
         try store.probe()
-        server.suspend()
+        await server.suspend()
         let error = await HelperThread.run { storageErrorValue { _ = try store.stat(rel("x")) } }
         server.resume()
         #expect(error == .timedOut(member: "a", operation: .stat, path: "x", after: .seconds(1)))

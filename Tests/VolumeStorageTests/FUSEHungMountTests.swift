@@ -57,7 +57,7 @@ struct FUSEHungMountTests {
         #expect(try await f.hung.createVolume(relativePath: rel("before"), mode: .defaultDirectory, owner: marker(uid: "u0")).isCreated)
         #expect(FileManager.default.fileExists(atPath: f.directory.child("source/" + OwnershipRecord.recordPath(for: try rel("before")).description)))
 
-        f.mount.suspend()
+        await f.mount.suspend()
         let error = await memberError { () async throws(StorageError) in
             try await f.hung.createVolume(relativePath: rel("during"), mode: .defaultDirectory, owner: marker(uid: "u1"))
         }
@@ -80,7 +80,7 @@ struct FUSEHungMountTests {
     @Test func stoppedBindfs_abortedConnection_freesTheStuckThreads_memberStaysUnhealthy() async throws {
         let f = try await HungMountFixture.make()
         defer { f.tearDown() }
-        f.mount.suspend()
+        await f.mount.suspend()
         let error = await memberError { () async throws(StorageError) in try await f.hung.freeSpace() }
         #expect(error == .timedOut(member: "fuse", operation: .fileSystemStats, path: ".", after: .milliseconds(500)))
         #expect(f.hung.executor.statistics.stuckThreads == 1)

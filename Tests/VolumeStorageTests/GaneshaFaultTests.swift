@@ -28,7 +28,7 @@ struct GaneshaFaultTests {
         defer { a.shutdown(); b.shutdown() }
         #expect(try await a.createVolume(relativePath: rel("before"), mode: .defaultDirectory, owner: marker(uid: "u0")).isCreated)
 
-        serverA.suspend()
+        await serverA.suspend()
         let error = await memberError { () async throws(StorageError) in
             try await a.createVolume(relativePath: rel("during"), mode: .defaultDirectory, owner: marker(uid: "u1"))
         }

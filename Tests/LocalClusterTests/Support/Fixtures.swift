@@ -130,7 +130,7 @@ extension JSONValue {
 
 /// Polls `condition` every few milliseconds until it holds or `timeout` passes. Only for
 /// effects that have no notification to await.
-func poll(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+func poll(timeout: Duration = .seconds(30), _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if condition() { return true }

@@ -84,7 +84,7 @@ final class WatchReader: Sendable {
 
     /// Waits until `condition` holds on the state or `timeout` passes; returns whether it held.
     @discardableResult
-    func wait(timeout: Duration = .seconds(10), until condition: @escaping @Sendable (State) -> Bool) async -> Bool {
+    func wait(timeout: Duration = .seconds(30), until condition: @escaping @Sendable (State) -> Bool) async -> Bool {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let id = state.withLock { state in
             state.nextID += 1
@@ -111,14 +111,14 @@ final class WatchReader: Sendable {
 
     /// Waits for at least `count` events; returns them.
     @discardableResult
-    func waitForEvents(_ count: Int, timeout: Duration = .seconds(10)) async -> [JSONValue] {
+    func waitForEvents(_ count: Int, timeout: Duration = .seconds(30)) async -> [JSONValue] {
         await wait(timeout: timeout) { $0.events.count >= count }
         return events
     }
 
     /// Waits for the response to end.
     @discardableResult
-    func waitForEnd(timeout: Duration = .seconds(10)) async -> Bool {
+    func waitForEnd(timeout: Duration = .seconds(30)) async -> Bool {
         await wait(timeout: timeout) { $0.finished }
     }
 
