@@ -154,17 +154,17 @@ enum EngineBenchmarks {
         var fs = Table(
             id: "engine-fs-calls",
             title: "Filesystem calls per claim, by VolumeStore operation",
-            note: "Counted at the VolumeStore boundary of every member; provisioning + deleting phases. "
+            note: "Counted at the VolumeStore boundary of every member, provisioning phase then deleting phase. "
                 + "probe and fileSystemStats are the periodic health and free-space readings (every 5 s per member), not per claim.",
-            columns: ["row", "stat", "makeDirectory", "writeFile", "readFile", "rename", "removeTree", "setMode", "listDirectory",
+            columns: ["row", "phase", "stat", "makeDirectory", "writeFile", "readFile", "rename", "removeTree", "setMode", "listDirectory",
                       "fileSystemStats", "probe"])
         for o in outcomes {
             let n = Double(o.row.claims)
-            var cells: [Table.Cell] = [.text(o.row.label)]
-            for op in fs.columns.dropFirst() {
-                cells.append(.number(Double(o.provision.fs[op, default: 0] + o.delete.fs[op, default: 0]) / n, digits: 2))
+            for (name, phase) in [("provision", o.provision), ("delete", o.delete)] {
+                var cells: [Table.Cell] = [.text(o.row.label), .text(name)]
+                for op in fs.columns.dropFirst(2) { cells.append(.number(Double(phase.fs[op, default: 0]) / n, digits: 2)) }
+                fs.rows.append(cells)
             }
-            fs.rows.append(cells)
         }
         reporter.emit(fs)
 
