@@ -1,6 +1,7 @@
 // MemberRegistry.apply: which configuration changes keep a member's actor and which make a
 // new store.
 import Engine
+import Foundation
 import KubeRuntime
 @testable import VolumeStorage
 import Logging
@@ -47,5 +48,32 @@ struct MemberRegistryTests {
         #expect(try #require(registry.entry("b")).storage === b)
         #expect(registry.entry("b")?.configuration.weight == 3)
         a.shutdown()
+    }
+
+    @Test func claimLocator_namesMembersWithTheClaimsRecords_andForgetsRemovedAndReplacedOnes() throws {
+        let registry = try registry([direct("a", nfsPort: 2049), direct("b"), direct("c")])
+        defer { for entry in registry.all { entry.storage.shutdown() } }
+        let date = Date(timeIntervalSince1970: 1_800_000_000)
+        func record(_ path: String, uid: String) throws -> OwnershipRecord {
+            OwnershipRecord(provisioner: "p", path: try RelativePath(path),
+                            claim: ClaimIdentity(namespace: "ns", name: "db", uid: uid), volumeName: "pvc-\(uid)", at: date)
+        }
+        try #require(registry.entry("a")).storage.records.put(try record("ns-db", uid: "u1"))
+        try #require(registry.entry("c")).storage.records.put(try record("ns-db", uid: "u2"))
+        #expect(registry.claimLocator.members(claimUID: "u1", namespace: "ns", name: "db") == ["a", "c"])
+
+        // a replaced (new port: a new actor with an empty index), c removed: neither counts.
+        let oldA = try #require(registry.entry("a")).storage
+        let oldC = try #require(registry.entry("c")).storage
+        try registry.apply([direct("a", nfsPort: 2050), direct("b")])
+        #expect(registry.claimLocator.members(claimUID: "u1", namespace: "ns", name: "db").isEmpty)
+        // Writes still finishing on the old actors are not announced either.
+        oldA.records.put(try record("ns-db-late", uid: "u1"))
+        #expect(registry.claimLocator.members(claimUID: "u1", namespace: "ns", name: "db").isEmpty)
+        // The new actor's records are.
+        try #require(registry.entry("a")).storage.records.put(try record("ns-db", uid: "u1"))
+        #expect(registry.claimLocator.members(claimUID: "u1", namespace: "x", name: "y") == ["a"])
+        oldA.shutdown()
+        oldC.shutdown()
     }
 }

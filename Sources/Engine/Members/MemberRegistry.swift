@@ -20,6 +20,9 @@ public final class MemberRegistry: Sendable {
     /// Makes the store for a member (mounted or direct).
     public typealias StoreFactory = @Sendable (MemberConfiguration) throws(StorageError) -> any VolumeStore
 
+    /// Which members hold records of a claim: every member's index announces to it, so
+    /// placement consults only those members (``ClaimLocator``).
+    public let claimLocator = ClaimLocator()
     private let entries = Mutex<[String: Entry]>([:])
     private let order = Mutex<[String]>([])
     private let makeStore: StoreFactory
@@ -70,6 +73,7 @@ public final class MemberRegistry: Sendable {
                                             identity: MemberIdentity(name: member.name, address: member.address, export: member.export),
                                             clock: clock, now: { origin.advanced(by: start.duration(to: clock.now)) },
                                             logger: logger.with(member: member.name))
+                storage.records.attach(to: claimLocator, as: member.name)
                 next[member.name] = Entry(configuration: member, storage: storage)
                 if current[member.name] == nil { added.append(member.name) } else { replaced.append(member.name) }
             }
@@ -77,6 +81,8 @@ public final class MemberRegistry: Sendable {
         let removed = current.keys.filter { next[$0] == nil }.sorted()
         entries.withLock { $0 = next }
         order.withLock { $0 = members.map(\.name) }
+        // Removed and replaced members' records no longer count for placement.
+        for (name, old) in current where next[name]?.storage !== old.storage { old.storage.records.detach() }
         return (added, removed, replaced)
     }
 

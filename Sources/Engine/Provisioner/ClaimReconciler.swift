@@ -199,13 +199,15 @@ public struct ClaimReconciler: Sendable {
     }
 
     /// The placement decision, from memory only: the records naming this claim (by uid or
-    /// namespace and name) on any member, the first ring candidates' health and free space
-    /// (all members only when none of those can take it), and the PVs of the same claim name.
+    /// namespace and name) on the members the claim locator names, the first ring
+    /// candidates' health and free space (all members only when none of those can take
+    /// it), and the PVs of the same claim name.
     private func decide(_ claim: Placement.Claim, claim object: PersistentVolumeClaim) async throws(RingError) -> Placement.Decision {
         let snapshot = context.ring.snapshot
         let key = PlacementKey.forClaim(namespace: claim.namespace, name: claim.name)
         var existing: [Placement.Existing] = []
-        for entry in context.members.all {
+        let holders = context.members.claimLocator.members(claimUID: claim.uid, namespace: claim.namespace, name: claim.name)
+        for entry in holders.compactMap({ context.members.entry($0) }) {
             let index = entry.storage.records
             for record in index.records(claimUID: claim.uid) + index.records(namespace: claim.namespace, name: claim.name)
             where !existing.contains(where: { $0.member == entry.configuration.name && $0.record.path == record.path }) {

@@ -39,6 +39,8 @@ public final class OwnershipIndex: Sendable {
         var loadError: StorageError?
         /// Paths written while a listing ran.
         var touched: Set<RelativePath> = []
+        /// Where the claims this index holds records of are announced (see ``attach(to:as:)``).
+        var attachment: ClaimLocator.Holder?
     }
 
     private let state = Mutex(State())
@@ -107,6 +109,30 @@ public final class OwnershipIndex: Sendable {
         return s.records.values.filter { $0.kind == .volume && $0.path != path && $0.path.isWithin(path) }
     }
 
+    /// Announces to `locator`, as `member`, every claim this index holds volume records of,
+    /// now and as records come and go, until ``detach()``: placement then asks the locator
+    /// which members to consult for a claim instead of asking every member.
+    public func attach(to locator: ClaimLocator, as member: String) {
+        state.withLock { s in
+            if let previous = s.attachment { Self.announce(s, to: previous, present: false) }
+            let holder = ClaimLocator.Holder(locator: locator, index: ObjectIdentifier(self), member: member)
+            s.attachment = holder
+            Self.announce(s, to: holder, present: true)
+        }
+    }
+
+    /// Withdraws everything announced (the member was removed or replaced).
+    public func detach() {
+        state.withLock { s in
+            if let holder = s.attachment { Self.announce(s, to: holder, present: false) }
+            s.attachment = nil
+        }
+    }
+
+    private static func announce(_ s: State, to holder: ClaimLocator.Holder, present: Bool) {
+        holder.locator.update(holder, uids: Array(s.byUID.keys), names: Array(s.byName.keys), present: present)
+    }
+
     /// Adds or replaces a record.
     public func put(_ record: OwnershipRecord) {
         state.withLock { s in
@@ -145,6 +171,16 @@ public final class OwnershipIndex: Sendable {
             var next = State()
             for record in records where !s.touched.contains(record.path) { Self.insert(record, into: &next) }
             for path in s.touched { if let current = s.records[path] { Self.insert(current, into: &next) } }
+            if let holder = s.attachment {
+                // Announce only what the listing changed.
+                let uids = (old: Set(s.byUID.keys), new: Set(next.byUID.keys))
+                let names = (old: Set(s.byName.keys), new: Set(next.byName.keys))
+                holder.locator.update(holder, uids: Array(uids.old.subtracting(uids.new)),
+                                      names: Array(names.old.subtracting(names.new)), present: false)
+                holder.locator.update(holder, uids: Array(uids.new.subtracting(uids.old)),
+                                      names: Array(names.new.subtracting(names.old)), present: true)
+                next.attachment = holder
+            }
             next.unrecorded = s.unrecorded
             next.loaded = true
             next.loadError = nil
@@ -161,7 +197,7 @@ public final class OwnershipIndex: Sendable {
         }
     }
 
-    private static func nameKey(_ namespace: String, _ name: String) -> String { namespace + "/" + name }
+    static func nameKey(_ namespace: String, _ name: String) -> String { namespace + "/" + name }
 
     private static func insert(_ record: OwnershipRecord, into s: inout State) {
         if s.records[record.path] != nil { delete(record.path, from: &s) }
@@ -173,8 +209,13 @@ public final class OwnershipIndex: Sendable {
             ancestor = a.parent
         }
         if let claim = record.claim, record.kind == .volume {
+            let key = nameKey(claim.namespace, claim.name)
+            let newUID = s.byUID[claim.uid] == nil, newName = s.byName[key] == nil
             s.byUID[claim.uid, default: []].insert(record.path)
-            s.byName[nameKey(claim.namespace, claim.name), default: []].insert(record.path)
+            s.byName[key, default: []].insert(record.path)
+            if let holder = s.attachment, newUID || newName {
+                holder.locator.update(holder, uids: newUID ? [claim.uid] : [], names: newName ? [key] : [], present: true)
+            }
         }
     }
 
@@ -188,10 +229,15 @@ public final class OwnershipIndex: Sendable {
         }
         if let claim = old.claim, old.kind == .volume {
             s.byUID[claim.uid]?.remove(path)
-            if s.byUID[claim.uid]?.isEmpty == true { s.byUID[claim.uid] = nil }
+            let goneUID = s.byUID[claim.uid]?.isEmpty == true
+            if goneUID { s.byUID[claim.uid] = nil }
             let key = nameKey(claim.namespace, claim.name)
             s.byName[key]?.remove(path)
-            if s.byName[key]?.isEmpty == true { s.byName[key] = nil }
+            let goneName = s.byName[key]?.isEmpty == true
+            if goneName { s.byName[key] = nil }
+            if let holder = s.attachment, goneUID || goneName {
+                holder.locator.update(holder, uids: goneUID ? [claim.uid] : [], names: goneName ? [key] : [], present: false)
+            }
         }
     }
 }
