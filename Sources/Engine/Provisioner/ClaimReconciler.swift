@@ -76,7 +76,9 @@ public struct ClaimReconciler: Sendable {
         let claimName = "\(claim.metadata.namespace)/\(claim.metadata.name)"
         switch result {
         case .success(let done):
-            context.events.record(.about(claim, .normal, "ProvisioningSucceeded", done.message))
+            // The outcome replaces the "Provisioning" Event if that is still unwritten (in a
+            // burst): one write per claim instead of two, and describe shows the outcome.
+            context.events.record(.about(claim, .normal, "ProvisioningSucceeded", done.message, supersedes: ["Provisioning"]))
             context.metrics.placed(member: done.member, reason: VolumeFactory.placementLabel(done.reason))
             context.metrics.provisioned(className: className, member: done.member, outcome: "success", duration: done.duration)
             context.logger.info("provisioned", metadata: [
@@ -86,7 +88,7 @@ public struct ClaimReconciler: Sendable {
             return .done
         case .failure(let failed):
             if failed.failure.isCancellation { throw failed.failure }
-            context.events.record(.about(claim, .warning, "ProvisioningFailed", failed.failure.message))
+            context.events.record(.about(claim, .warning, "ProvisioningFailed", failed.failure.message, supersedes: ["Provisioning"]))
             context.metrics.provisioned(className: className, member: failed.member, outcome: failed.outcome, duration: nil)
             context.logger.warning("cannot provision claim", metadata: [
                 "claim": "\(claimName)", "reason": "\(failed.failure.message)", "disposition": "\(failed.failure.disposition)",

@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import Synchronization
 
 /// One event to record about an object.
 public struct EventRequest: Sendable, Hashable {
@@ -11,31 +12,40 @@ public struct EventRequest: Sendable, Hashable {
     /// CamelCase, e.g. `ProvisioningSucceeded`.
     public var reason: String
     public var message: String
+    /// Reasons of events about the same object that this one makes pointless if they are
+    /// still waiting to be written (an outcome supersedes "in progress"): those are
+    /// removed from the buffer, never written.
+    public var supersedes: Set<String>
 
-    public init(involved: ObjectReference, type: Kind, reason: String, message: String) {
+    public init(involved: ObjectReference, type: Kind, reason: String, message: String, supersedes: Set<String> = []) {
         self.involved = involved
         self.type = type
         self.reason = reason
         self.message = message
+        self.supersedes = supersedes
     }
 
-    public static func about(_ claim: PersistentVolumeClaim, _ type: Kind, _ reason: String, _ message: String) -> EventRequest {
+    public static func about(_ claim: PersistentVolumeClaim, _ type: Kind, _ reason: String, _ message: String,
+                             supersedes: Set<String> = []) -> EventRequest {
         EventRequest(involved: ObjectReference(apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: claim.metadata.namespace,
                                                name: claim.metadata.name, uid: claim.metadata.uid,
                                                resourceVersion: claim.metadata.resourceVersion),
-                     type: type, reason: reason, message: message)
+                     type: type, reason: reason, message: message, supersedes: supersedes)
     }
 
-    public static func about(_ volume: PersistentVolume, _ type: Kind, _ reason: String, _ message: String) -> EventRequest {
+    public static func about(_ volume: PersistentVolume, _ type: Kind, _ reason: String, _ message: String,
+                             supersedes: Set<String> = []) -> EventRequest {
         EventRequest(involved: ObjectReference(apiVersion: "v1", kind: "PersistentVolume", name: volume.metadata.name,
                                                uid: volume.metadata.uid, resourceVersion: volume.metadata.resourceVersion),
-                     type: type, reason: reason, message: message)
+                     type: type, reason: reason, message: message, supersedes: supersedes)
     }
 }
 
 /// Records core/v1 Events without ever slowing or failing a reconcile:
 /// ``record(_:)`` only enqueues into a bounded buffer (the oldest are dropped when it is
-/// full, and counted); ``run()`` writes them in the background.
+/// full, and counted; an event that ``EventRequest/supersedes`` a waiting one about the
+/// same object replaces it); ``run()`` writes them in the background,
+/// ``Configuration/writers`` at a time.
 ///
 /// Like client-go's recorder (tools/record/events_cache.go): identical events about an
 /// object within ``Configuration/aggregationWindow`` update one Event's `count` and
@@ -47,6 +57,9 @@ public actor EventRecorder {
     public struct Configuration: Sendable {
         /// Events waiting to be written; more are dropped (oldest first). Default 1000.
         public var bufferSize: Int = 1000
+        /// Events written at the same time (each a request of its own, under the client's
+        /// rate limit like every other). Default 4.
+        public var writers: Int = 4
         public var burst: Double = 25
         public var refillInterval: Duration = .seconds(300)
         public var aggregationWindow: Duration = .seconds(600)
@@ -76,12 +89,20 @@ public actor EventRecorder {
     private let client: KubeClient
     private let logger: Logger
     private let clock: any EngineClock
-    private let stream: AsyncStream<EventRequest>
-    private let continuation: AsyncStream<EventRequest>.Continuation
+    private struct Pending {
+        var queue: EventQueue
+        var finished = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+    private nonisolated let pending: Mutex<Pending>
     private var aggregates: [EventRequest: Aggregate] = [:]
     private var buckets: [String: Bucket] = [:]
+    private var failedOrLimited = 0
     /// Events dropped (buffer full, rate-limited, or failed writes).
-    public private(set) var dropped = 0
+    public var dropped: Int { failedOrLimited + pending.withLock { $0.queue.dropped } }
+    /// Events removed from the buffer unwritten because a later one about the same object
+    /// superseded them.
+    public nonisolated var superseded: Int { pending.withLock { $0.queue.superseded } }
     /// Events written (created or aggregated).
     public private(set) var written = 0
 
@@ -91,26 +112,69 @@ public actor EventRecorder {
         self.clock = clock
         self.configuration = configuration
         self.logger = logger
-        (stream, continuation) = AsyncStream.makeStream(of: EventRequest.self, bufferingPolicy: .bufferingNewest(max(1, configuration.bufferSize)))
+        pending = Mutex(Pending(queue: EventQueue(capacity: configuration.bufferSize)))
     }
 
-    /// Queues an event; never blocks, never fails.
+    /// Queues an event; never blocks (beyond a short lock), never fails.
     public nonisolated func record(_ event: EventRequest) {
-        if case .dropped = continuation.yield(event) {
-            Task { await self.countDrop() }
+        let waiter = pending.withLock { p -> CheckedContinuation<Void, Never>? in
+            guard !p.finished else { return nil }
+            p.queue.append(event)
+            defer { p.waiter = nil }
+            return p.waiter
         }
+        waiter?.resume()
     }
-
-    private func countDrop() { dropped += 1 }
 
     /// Stops accepting events; ``run()`` returns once the queue is written.
-    public nonisolated func finish() { continuation.finish() }
+    public nonisolated func finish() {
+        pending.withLock { p -> CheckedContinuation<Void, Never>? in
+            p.finished = true
+            defer { p.waiter = nil }
+            return p.waiter
+        }?.resume()
+    }
 
-    /// Writes queued events until ``finish()`` or cancellation.
+    /// Writes queued events, ``Configuration/writers`` at a time, until ``finish()`` (once
+    /// the queue is empty) or cancellation.
     public func run() async {
-        for await event in stream {
-            await write(event)
+        while true {
+            let batch = await nextBatch()
+            if batch.isEmpty { return }
+            await withTaskGroup(of: Void.self) { group in
+                for event in batch { group.addTask { await self.write(event) } }
+            }
         }
+    }
+
+    /// The next events to write; empty once finished and written, or when cancelled.
+    private nonisolated func nextBatch() async -> [EventRequest] {
+        let limit = max(1, configuration.writers)
+        while !Task.isCancelled {
+            let taken = pending.withLock { p -> [EventRequest]? in
+                let batch = p.queue.take(limit)
+                if !batch.isEmpty { return batch }
+                return p.finished ? [] : nil
+            }
+            if let taken { return taken }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let now = pending.withLock { p -> Bool in
+                        // Checked under the lock the cancellation handler takes too.
+                        if !p.queue.isEmpty || p.finished || Task.isCancelled { return true }
+                        p.waiter = continuation
+                        return false
+                    }
+                    if now { continuation.resume() }
+                }
+            } onCancel: {
+                pending.withLock { p -> CheckedContinuation<Void, Never>? in
+                    defer { p.waiter = nil }
+                    return p.waiter
+                }?.resume()
+            }
+        }
+        return []
     }
 
     private func allow(_ event: EventRequest, now: Duration) -> Bool {
@@ -133,7 +197,7 @@ public actor EventRecorder {
     private func write(_ event: EventRequest) async {
         let now = clock.now
         guard allow(event, now: now) else {
-            dropped += 1
+            failedOrLimited += 1
             return
         }
         let wallNow = Date()
@@ -169,7 +233,7 @@ public actor EventRecorder {
             }
             written += 1
         } catch {
-            dropped += 1
+            failedOrLimited += 1
             logger.warning("could not record event", metadata: [
                 "reason": "\(event.reason)", "object": "\(event.involved.kind ?? "")/\(event.involved.namespace ?? "")/\(event.involved.name ?? "")",
                 "error": "\(error)",
