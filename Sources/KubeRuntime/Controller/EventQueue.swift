@@ -40,10 +40,7 @@ struct EventQueue {
                 superseded += 1
             }
         }
-        while events.count >= capacity, let oldest = popFirst() {
-            _ = oldest
-            dropped += 1
-        }
+        while events.count >= capacity, popFirst() != nil { dropped += 1 }
         let seq = next
         next += 1
         order.append(seq)

@@ -45,7 +45,8 @@ public struct EventRequest: Sendable, Hashable {
 /// ``record(_:)`` only enqueues into a bounded buffer (the oldest are dropped when it is
 /// full, and counted; an event that ``EventRequest/supersedes`` a waiting one about the
 /// same object replaces it); ``run()`` writes them in the background,
-/// ``Configuration/writers`` at a time.
+/// ``Configuration/writers`` at a time, at background rate-limit priority
+/// (``RequestPriority``).
 ///
 /// Like client-go's recorder (tools/record/events_cache.go): identical events about an
 /// object within ``Configuration/aggregationWindow`` update one Event's `count` and
@@ -58,7 +59,7 @@ public actor EventRecorder {
         /// Events waiting to be written; more are dropped (oldest first). Default 1000.
         public var bufferSize: Int = 1000
         /// Events written at the same time (each a request of its own, under the client's
-        /// rate limit like every other). Default 4.
+        /// rate limit at background priority: after every other request). Default 4.
         public var writers: Int = 4
         public var burst: Double = 25
         public var refillInterval: Duration = .seconds(300)
@@ -141,8 +142,12 @@ public actor EventRecorder {
         while true {
             let batch = await nextBatch()
             if batch.isEmpty { return }
-            await withTaskGroup(of: Void.self) { group in
-                for event in batch { group.addTask { await self.write(event) } }
+            // Background priority: an Event never takes the rate-limit token a PV or
+            // a claim update is waiting for.
+            await KubeClient.$requestPriority.withValue(.background) {
+                await withTaskGroup(of: Void.self) { group in
+                    for event in batch { group.addTask { await self.write(event) } }
+                }
             }
         }
     }

@@ -1,5 +1,5 @@
 import Engine
-import KubeRuntime
+@testable import KubeRuntime
 import VolumeStorage
 import TestSupport
 import Testing
@@ -46,5 +46,42 @@ import Testing
         // Retry-After 0 falls back to the backoff (200 ms); the retry then needs a token
         // (1 s per token at QPS 1; 200 ms have passed).
         #expect(clock.sleeps == [.milliseconds(200), .milliseconds(800)])
+    }
+}
+
+/// Background priority (the Event recorder's): a token only when one is there and nobody
+/// reserved ahead.
+@Suite struct BackgroundPriorityTests {
+    @Test func background_waitsBehindNormalReservations_evenOnesMadeWhileItWaits() {
+        var bucket = TokenBucket(RateLimit(qps: 1, burst: 2))
+        #expect(bucket.reserve(now: .zero) == .zero)
+        #expect(bucket.reserve(now: .zero) == .zero)
+        // Empty: the background request is told to come back in 1 s, and takes nothing.
+        #expect(bucket.takeIfAvailable(now: .zero) == .seconds(1))
+        // A normal request arriving meanwhile reserves the next token...
+        #expect(bucket.reserve(now: .zero) == .seconds(1))
+        // ...so at 1 s there is still none for the background one; at 2 s there is.
+        #expect(bucket.takeIfAvailable(now: .seconds(1)) == .seconds(1))
+        #expect(bucket.takeIfAvailable(now: .seconds(2)) == nil)
+        // Taken: the next normal request waits for the one after.
+        #expect(bucket.reserve(now: .seconds(2)) == .seconds(1))
+    }
+
+    @Test func background_withoutRateLimit_neverWaits() {
+        var bucket = TokenBucket(.unlimited)
+        for _ in 0..<100 { #expect(bucket.takeIfAvailable(now: .zero) == nil) }
+    }
+
+    @Test func backgroundRequests_throughTheClient_areRateLimitedToo() async throws {
+        let transport = FakeKubeTransport()
+        let clock = KubeManualClock()
+        let client = KubeFixtures.client(transport: transport, clock: clock, rateLimit: RateLimit(qps: 1, burst: 1))
+        for _ in 0..<2 { transport.enqueue(.get, nil, .json(200, KubeFixtures.pv("pv1", rv: "1"))) }
+        _ = try await client.get(PersistentVolume.self, name: "pv1")
+        try await KubeClient.$requestPriority.withValue(.background) {
+            _ = try await client.get(PersistentVolume.self, name: "pv1")
+        }
+        #expect(clock.sleeps == [.seconds(1)], "the second request waited for the token to refill")
+        #expect(transport.requests.count == 2)
     }
 }

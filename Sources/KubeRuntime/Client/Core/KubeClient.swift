@@ -57,6 +57,10 @@ public final class KubeClient: Sendable {
         try await transport.shutdown()
     }
 
+    /// The rate-limit priority of the requests the current task sends (``RequestPriority``):
+    /// `.background` for work nothing waits on, such as Events.
+    @TaskLocal public static var requestPriority: RequestPriority = .normal
+
     /// Sends `request`, retrying per the policy, and returns a 2xx response whose body may
     /// still be streaming.
     func send(_ request: KubeRequest) async throws -> TransportResponse {
@@ -66,7 +70,7 @@ public final class KubeClient: Sendable {
         var retriedUnauthorized = false
         while true {
             attempt += 1
-            try await rateLimiter.acquire()
+            try await rateLimiter.acquire(Self.requestPriority)
             let transportRequest = try makeTransportRequest(request)
             let failure: KubeError
             do {

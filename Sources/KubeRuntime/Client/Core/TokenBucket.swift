@@ -23,6 +23,14 @@ public struct RateLimit: Sendable, Hashable {
     public static let unlimited = RateLimit(qps: 0, burst: 1)
 }
 
+/// Who waits for a token first. Background requests (the Event recorder's) take a token
+/// only when one is there and nobody has reserved ahead: they never delay a request the
+/// work is waiting for, and under a sustained backlog they wait (Events lag; PVs do not).
+public enum RequestPriority: Sendable, Hashable {
+    case normal
+    case background
+}
+
 /// Token bucket arithmetic, separate from waiting so it is testable with plain numbers.
 ///
 /// A reservation always takes a token, letting the balance go negative; the returned wait
@@ -41,13 +49,27 @@ struct TokenBucket: Sendable {
     /// Takes a token at time `now`; returns how long the caller must wait before sending.
     mutating func reserve(now: Duration) -> Duration {
         guard limit.qps > 0 else { return .zero }
+        refill(now: now)
+        tokens -= 1
+        return tokens >= 0 ? .zero : .secondsClamped(-tokens / limit.qps)
+    }
+
+    /// Takes a token at time `now` only if a whole one is there (no reservation ahead of
+    /// it): returns nil when taken, else how long until one would be, to try again then.
+    mutating func takeIfAvailable(now: Duration) -> Duration? {
+        guard limit.qps > 0 else { return nil }
+        refill(now: now)
+        guard tokens >= 1 else { return .secondsClamped((1 - tokens) / limit.qps) }
+        tokens -= 1
+        return nil
+    }
+
+    private mutating func refill(now: Duration) {
         if let last {
             let elapsed = max(0, (now - last).secondsDouble)
             tokens = min(Double(limit.burst), tokens + elapsed * limit.qps)
         }
         last = now
-        tokens -= 1
-        return tokens >= 0 ? .zero : .secondsClamped(-tokens / limit.qps)
     }
 }
 
@@ -61,14 +83,25 @@ final class RateLimiter: Sendable {
         self.clock = clock
     }
 
-    /// Waits for a token. Returns the time waited.
+    /// Waits for a token (see ``RequestPriority``). Returns the time waited.
     @discardableResult
-    func acquire() async throws -> Duration {
-        let now = clock.now
-        let wait = bucket.withLock { $0.reserve(now: now) }
-        if wait > .zero {
-            try await clock.sleep(for: wait)
+    func acquire(_ priority: RequestPriority = .normal) async throws -> Duration {
+        switch priority {
+        case .normal:
+            let now = clock.now
+            let wait = bucket.withLock { $0.reserve(now: now) }
+            if wait > .zero {
+                try await clock.sleep(for: wait)
+            }
+            return wait
+        case .background:
+            var waited = Duration.zero
+            while true {
+                let now = clock.now
+                guard let wait = bucket.withLock({ $0.takeIfAvailable(now: now) }) else { return waited }
+                try await clock.sleep(for: wait)
+                waited += wait
+            }
         }
-        return wait
     }
 }
