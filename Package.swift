@@ -158,6 +158,14 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: strict
         ),
+        // Swift Testing traits the test targets share (kept out of TestSupport, which the
+        // Benchmarks executable links).
+        .target(
+            name: "TestTraits",
+            dependencies: ["TestSupport"],
+            path: "Tests/TestTraits",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "RingCoreTests",
             dependencies: ["RingCore", "TestSupport"],
@@ -166,7 +174,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["Engine", "KubeRuntime", "VolumeStorage", "RingCore", "LocalCluster", "TestSupport"],
+            dependencies: ["Engine", "KubeRuntime", "VolumeStorage", "RingCore", "LocalCluster", "TestSupport", "TestTraits"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -197,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "TestSupport", "LocalCluster", "Engine", "KubeRuntime", "VolumeStorage", "RingCore",
+                "TestSupport", "TestTraits", "LocalCluster", "Engine", "KubeRuntime", "VolumeStorage", "RingCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict

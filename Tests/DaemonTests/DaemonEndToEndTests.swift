@@ -3,12 +3,13 @@ import Foundation
 import Glibc
 import Testing
 import TestSupport
+import TestTraits
 @testable import Engine
 @testable import KubeRuntime
 @testable import VolumeStorage
 
 /// The built binary against LocalCluster, with temporary directories as the exports.
-@Suite("Daemon end to end", .timeLimit(.minutes(3)))
+@Suite("Daemon end to end", .timeLimit(.minutes(3)), .shutsDownTestBeds)
 struct DaemonEndToEndTests {
     /// Environment of the original provisioner for members a, b, c.
     func originalEnvironment(_ bed: EngineTestBed, members: [String] = ["a", "b", "c"]) -> [String: String] {
@@ -44,7 +45,6 @@ struct DaemonEndToEndTests {
     @Test("provision, bind and delete through the daemon; the PV validates against the Kubernetes schema; /metrics, /healthz, /readyz")
     func provisionBindDelete_throughTheDaemon() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
         let daemon = try DaemonProcess(arguments: daemonArguments(bed, extra: ["--no-leader-elect"]),
                                        environment: originalEnvironment(bed), directory: bed.root)
@@ -83,7 +83,6 @@ struct DaemonEndToEndTests {
     @Test("--kube-api-qps and --kube-api-burst pace the daemon's API requests")
     func apiRateLimit_pacesTheDaemonsRequests() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
         let qps = 4.0
         let daemon = try DaemonProcess(arguments: daemonArguments(bed, extra: ["--no-leader-elect", "--kube-api-qps", "4", "--kube-api-burst", "1"]),
@@ -111,7 +110,6 @@ struct DaemonEndToEndTests {
     @Test("SIGTERM in the middle of work exits 0 and leaves no half-made volume unrecorded")
     func sigterm_midWork_exits0_everythingRecorded() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
         // Slow PV creation so that the signal arrives while volumes are being made.
         _ = bed.cluster.injectFault(.init(method: "POST", path: .contains("/persistentvolumes"), trigger: .always, action: .delay(.milliseconds(300))))
@@ -135,7 +133,6 @@ struct DaemonEndToEndTests {
     @Test("two daemons with leader election: only the leader acts; after SIGKILL the other takes over and finishes the pending claims")
     func leaderElection_failover() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
         let election = ["--lease-duration", "3", "--renew-deadline", "2", "--retry-period", "0.5", "--leader-election-namespace", "kube-system"]
         var env = originalEnvironment(bed)
@@ -167,7 +164,6 @@ struct DaemonEndToEndTests {
     @Test("a configuration file change adds a member without a restart; a bad change is refused and the old one keeps running")
     func configReload_addsMember() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
         func config(_ members: [String]) -> String {
             "provisionerName: \(bed.provisionerName)\nmembers:\n" + members.map {

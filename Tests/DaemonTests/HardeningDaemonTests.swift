@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import TestSupport
+import TestTraits
 import Yams
 @testable import Engine
 @testable import KubeRuntime
@@ -10,7 +11,7 @@ import Yams
 /// Issue 12 through the built binary: durations, one-line errors, member names, ring
 /// limits, `ring locate` streaming, long table cells, the HTTP endpoint's connection limits
 /// and the RBAC the daemon needs.
-@Suite("Daemon: hardening", .timeLimit(.minutes(3)))
+@Suite("Daemon: hardening", .timeLimit(.minutes(3)), .shutsDownTestBeds)
 struct HardeningDaemonTests {
     static let env = ["PROVISIONER_NAME": "example.com/nfs", "NFS_SERVER": "a:b", "NFS_PATH": "/x:/y"]
 
@@ -168,7 +169,6 @@ struct HardeningDaemonTests {
     @Test("connections that send no request are closed after --http-idle-timeout; /healthz answers meanwhile")
     func idleConnections_areClosed() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         let daemon = try startDaemon(bed, extra: ["--http-idle-timeout", "1", "--http-max-connections", "64"])
         let port = try await httpPort(daemon)
         let idle = try (0..<10).map { _ in try RawConnection(port: port) }
@@ -188,7 +188,6 @@ struct HardeningDaemonTests {
     @Test("past --http-max-connections the longest-idle connection is closed, so /healthz still gets in")
     func connectionCap_evictsTheLongestIdle() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         let daemon = try startDaemon(bed, extra: ["--http-idle-timeout", "600", "--http-max-connections", "4"])
         let port = try await httpPort(daemon)
         var idle: [RawConnection] = []
@@ -238,7 +237,6 @@ struct HardeningDaemonTests {
         ], "\(granted.sorted())")
 
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs", parameters: ["onDelete": "delete"])
         for m in ["a", "b"] { _ = bed.export(m) }
         let daemon = try DaemonProcess(

@@ -8,6 +8,7 @@ import Foundation
 import Glibc
 import RingCore
 import TestSupport
+import TestTraits
 import Testing
 
 @Suite("Engine on direct NFS members (nfs-ganesha): full and forbidden exports", .timeLimit(.minutes(3)), .shutsDownTestBeds)

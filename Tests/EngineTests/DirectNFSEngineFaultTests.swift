@@ -6,6 +6,7 @@ import VolumeStorage
 import Foundation
 import RingCore
 import TestSupport
+import TestTraits
 import Testing
 
 @Suite("Engine on direct NFS members (nfs-ganesha): stopped and killed servers", .timeLimit(.minutes(3)), .shutsDownTestBeds)

@@ -2,13 +2,14 @@ import Foundation
 import RingCore
 import Testing
 import TestSupport
+import TestTraits
 @testable import Engine
 @testable import KubeRuntime
 @testable import VolumeStorage
 
 /// Issue 12's inputs and names: ring size, echoed values, byte-wise path rules, member
 /// names, long default names, ReadWriteOncePod, Lease names.
-@Suite("Hardening: names, paths and limits", .timeLimit(.minutes(2)))
+@Suite("Hardening: names, paths and limits", .timeLimit(.minutes(2)), .shutsDownTestBeds)
 struct HardeningTests {
     func configurationError(_ text: String) -> String? {
         do {
@@ -157,7 +158,6 @@ struct HardeningTests {
     @Test("a claim with a 63-character namespace and a 253-character name is provisioned with the default pattern")
     func longClaimNames_areProvisioned() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
         let run = try bed.startEngine(bed.configuration(members: ["a"]))
         let namespace = "n" + String(repeating: "a", count: 62)
@@ -175,7 +175,6 @@ struct HardeningTests {
     @Test("a ReadWriteOncePod claim is refused with a ProvisioningFailed event; nothing is created")
     func readWriteOncePod_isRefused() async throws {
         let bed = try await EngineTestBed.start()
-        defer { Task { await bed.shutdown() } }
         try await bed.createClass("nfs")
         let run = try bed.startEngine(bed.configuration(members: ["a"]))
         try await bed.createClaim("x", "single", className: "nfs", accessModes: ["ReadWriteOncePod"])

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import TestTraits
 @testable import Engine
 @testable import KubeRuntime
 @testable import VolumeStorage
@@ -36,6 +37,8 @@ struct ProvisioningLifecycleTests {
         let dir = bed.export(record.member) + "/team-a-data-db-0"
         let attributes = try FileManager.default.attributesOfItem(atPath: dir)
         #expect((attributes[.posixPermissions] as? Int) == 0o750)
+        // Marked bound just after the PV is saved: the claim can be Bound a moment before.
+        try await bed.waitUntil("record bound") { bed.ownershipRecord(record.member, "team-a-data-db-0")?.state == .bound }
         let owner = try #require(bed.ownershipRecord(record.member, "team-a-data-db-0"))
         #expect(owner.claimUID == uid && owner.volumeName == pv.metadata.name && owner.state == .bound)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty, "nothing of ours inside the volume")

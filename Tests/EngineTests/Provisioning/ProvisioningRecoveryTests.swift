@@ -3,6 +3,7 @@ import LocalCluster
 import Synchronization
 import Testing
 import TestSupport
+import TestTraits
 @testable import Engine
 @testable import KubeRuntime
 @testable import VolumeStorage
@@ -32,6 +33,10 @@ struct ProvisioningRecoveryTests {
         #expect(again.member == record.member && again.directory == record.directory)
         #expect(try String(contentsOfFile: dir + "/table", encoding: .utf8) == "rows")
         #expect(second.metadata.annotations[Annotations.placement] == "reuse")
+        try await bed.waitUntil("record bound") {
+            let current = bed.ownershipRecord(record.member, record.directory.description)
+            return current?.claimUID == secondUID && current?.state == .bound
+        }
         let owner = try #require(bed.ownershipRecord(record.member, record.directory.description))
         #expect(owner.claimUID == secondUID && owner.state == .bound, "the record now names the new claim")
         try await run.stop()

@@ -3,6 +3,7 @@ import LocalCluster
 import MetricsTestKit
 import Testing
 import TestSupport
+import TestTraits
 @testable import Engine
 @testable import KubeRuntime
 @testable import VolumeStorage
@@ -89,6 +90,11 @@ struct ProvisioningRulesTests {
         let run = try bed.startEngine(bed.configuration(members: ["a"]), metrics: EngineMetrics(factory: metrics))
         try await bed.createClaim("m", "one", className: "nfs")
         let pv = try await bed.waitForBound("m", "one")
+        // Counted just after the PV is saved and its record marked bound: the claim can be
+        // Bound a moment before.
+        try await bed.waitUntil("provision counted") {
+            (try? metrics.expectCounter("nfs_provisioner_provision_total", [("class", "nfs"), ("member", "a"), ("outcome", "success")])) != nil
+        }
         let provisioned = try metrics.expectCounter("nfs_provisioner_provision_total", [("class", "nfs"), ("member", "a"), ("outcome", "success")])
         #expect(provisioned.totalValue == 1)
         #expect(try metrics.expectCounter("nfs_provisioner_placement_total", [("member", "a"), ("reason", "ring")]).totalValue == 1)

@@ -5,6 +5,7 @@ import Engine
 import KubeRuntime
 import VolumeStorage
 import TestSupport
+import TestTraits
 import NFSServerHarness
 
 /// The attacks a tenant can mount from inside its own volume or with its claim's name,
