@@ -59,8 +59,12 @@ public actor EventRecorder {
         /// Events waiting to be written; more are dropped (oldest first). Default 1000.
         public var bufferSize: Int = 1000
         /// Events written at the same time (each a request of its own, under the client's
-        /// rate limit at background priority: after every other request). Default 4.
-        public var writers: Int = 4
+        /// rate limit at background priority). Default 2.
+        public var writers: Int = 2
+        /// How long an Event waits for a token no other request wants before it queues for
+        /// one like every request (``RequestPriority/background(maxWait:)``): under a backlog
+        /// each writer still gets about one token per this interval. Default 1 s.
+        public var maxPriorityWait: Duration = .seconds(1)
         public var burst: Double = 25
         public var refillInterval: Duration = .seconds(300)
         public var aggregationWindow: Duration = .seconds(600)
@@ -144,7 +148,7 @@ public actor EventRecorder {
             if batch.isEmpty { return }
             // Background priority: an Event never takes the rate-limit token a PV or
             // a claim update is waiting for.
-            await KubeClient.$requestPriority.withValue(.background) {
+            await KubeClient.$requestPriority.withValue(.background(maxWait: configuration.maxPriorityWait)) {
                 await withTaskGroup(of: Void.self) { group in
                     for event in batch { group.addTask { await self.write(event) } }
                 }

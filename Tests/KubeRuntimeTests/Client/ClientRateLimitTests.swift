@@ -78,10 +78,23 @@ import Testing
         let client = KubeFixtures.client(transport: transport, clock: clock, rateLimit: RateLimit(qps: 1, burst: 1))
         for _ in 0..<2 { transport.enqueue(.get, nil, .json(200, KubeFixtures.pv("pv1", rv: "1"))) }
         _ = try await client.get(PersistentVolume.self, name: "pv1")
-        try await KubeClient.$requestPriority.withValue(.background) {
+        try await KubeClient.$requestPriority.withValue(.background(maxWait: .seconds(10))) {
             _ = try await client.get(PersistentVolume.self, name: "pv1")
         }
         #expect(clock.sleeps == [.seconds(1)], "the second request waited for the token to refill")
         #expect(transport.requests.count == 2)
+    }
+
+    @Test func background_afterMaxWait_reservesLikeAnyRequest() async throws {
+        let clock = KubeManualClock()
+        let limiter = RateLimiter(RateLimit(qps: 1, burst: 1), clock: clock)
+        try await limiter.acquire()
+        // Normal requests keep the bucket reserved 3 s ahead.
+        for _ in 0..<3 { _ = limiter.reserveWithoutWaiting() }
+        // The background request waits 0.5 s for a free token, then queues behind them
+        // (another 3.5 s): it is served, not starved.
+        let waited = try await limiter.acquire(.background(maxWait: .milliseconds(500)))
+        #expect(waited == .seconds(4))
+        #expect(clock.sleeps == [.milliseconds(500), .milliseconds(3500)])
     }
 }

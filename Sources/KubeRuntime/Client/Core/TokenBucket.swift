@@ -23,12 +23,13 @@ public struct RateLimit: Sendable, Hashable {
     public static let unlimited = RateLimit(qps: 0, burst: 1)
 }
 
-/// Who waits for a token first. Background requests (the Event recorder's) take a token
-/// only when one is there and nobody has reserved ahead: they never delay a request the
-/// work is waiting for, and under a sustained backlog they wait (Events lag; PVs do not).
+/// Who waits for a token first. A background request (the Event recorder's) takes a token
+/// only when one is there and nobody has reserved ahead, so it does not delay the requests
+/// the work waits for; after `maxWait` without one it reserves like any other, so under a
+/// sustained backlog it still gets about one token per `maxWait` and is never starved.
 public enum RequestPriority: Sendable, Hashable {
     case normal
-    case background
+    case background(maxWait: Duration)
 }
 
 /// Token bucket arithmetic, separate from waiting so it is testable with plain numbers.
@@ -83,25 +84,32 @@ final class RateLimiter: Sendable {
         self.clock = clock
     }
 
+    /// Takes the next token now; returns how long until it exists (the caller waits that).
+    func reserveWithoutWaiting() -> Duration {
+        let now = clock.now
+        return bucket.withLock { $0.reserve(now: now) }
+    }
+
     /// Waits for a token (see ``RequestPriority``). Returns the time waited.
     @discardableResult
     func acquire(_ priority: RequestPriority = .normal) async throws -> Duration {
         switch priority {
         case .normal:
-            let now = clock.now
-            let wait = bucket.withLock { $0.reserve(now: now) }
+            let wait = reserveWithoutWaiting()
             if wait > .zero {
                 try await clock.sleep(for: wait)
             }
             return wait
-        case .background:
+        case .background(let maxWait):
             var waited = Duration.zero
-            while true {
+            while waited < maxWait {
                 let now = clock.now
                 guard let wait = bucket.withLock({ $0.takeIfAvailable(now: now) }) else { return waited }
-                try await clock.sleep(for: wait)
-                waited += wait
+                let step = min(wait, maxWait - waited)
+                try await clock.sleep(for: step)
+                waited += step
             }
+            return try await waited + acquire(.normal)
         }
     }
 }
