@@ -171,8 +171,9 @@ enum EngineBenchmarks {
         var lag = Table(
             id: "engine-events-lag",
             title: "Events behind the PVs (ProvisioningSucceeded after its PV)",
-            note: "Per claim: when its ProvisioningSucceeded Event was written minus when its PV was. Events share the client's "
-                + "rate limit with everything else; \"missing\": never written within 15 s of the last one (dropped from the recorder's buffer). "
+            note: "Per claim: when its ProvisioningSucceeded Event was written minus when its PV was. Events take the client's "
+                + "rate limit at background priority (a free token, or one queued after 1 s); \"missing\": never written within 15 s of the last one "
+                + "(dropped from the recorder's buffer). "
                 + "PVs on hung: PVs placed on the stopped member (should be 0).",
             columns: ["row", "claims", "claims/s", "lag p50 ms", "lag max ms", "missing", "PVs on hung", "dirs left"])
         for o in outcomes {
