@@ -146,8 +146,8 @@ public actor EventRecorder {
         while true {
             let batch = await nextBatch()
             if batch.isEmpty { return }
-            // Background priority: an Event never takes the rate-limit token a PV or
-            // a claim update is waiting for.
+            // Background priority: an Event takes a token no PV or claim update is
+            // waiting for, or queues for one after `maxPriorityWait`.
             await KubeClient.$requestPriority.withValue(.background(maxWait: configuration.maxPriorityWait)) {
                 await withTaskGroup(of: Void.self) { group in
                     for event in batch { group.addTask { await self.write(event) } }
