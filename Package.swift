@@ -136,12 +136,24 @@ let package = Package(
         // `swift run -c release Benchmarks`: a plain executable that prints its own tables.
         // The storage and provisioning benchmarks drive Engine (and LocalCluster) against
         // nfs-ganesha servers started by NFSServerHarness (the same code the tests use);
-        // TestSupport gives them bindfs and temporary directories.
+        // Fixtures gives them bindfs, temporary directories and the engine test bed.
         .executableTarget(
             name: "Benchmarks",
-            dependencies: ["RingCore", "CXXHash", "Engine", "KubeRuntime", "VolumeStorage", "LocalCluster", "NFSServerHarness", "TestSupport",
+            dependencies: ["RingCore", "CXXHash", "Engine", "KubeRuntime", "VolumeStorage", "LocalCluster", "NFSServerHarness", "Fixtures",
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks",
+            swiftSettings: strict
+        ),
+        // Fixtures the tests and the benchmarks share: an engine test bed on LocalCluster,
+        // temporary directories, a counting fake store, bindfs mounts, a seeded generator,
+        // ganesha members. No test framework and no test-only package in it.
+        .target(
+            name: "Fixtures",
+            dependencies: [
+                "Engine", "KubeRuntime", "VolumeStorage", "LocalCluster", "RingCore", "NFSServerHarness",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: strict
         ),
         // Shared fakes and helpers for the test targets (no tests of its own).
@@ -150,7 +162,7 @@ let package = Package(
             dependencies: [
                 "Engine", "KubeRuntime", "VolumeStorage",
                 "LocalCluster",
-                "NFSServerHarness",
+                "NFSServerHarness", "Fixtures",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

@@ -5,7 +5,7 @@ import Foundation
 import LocalCluster
 import Logging
 import Synchronization
-import TestSupport
+import Fixtures
 
 /// `swift run -c release Benchmarks engine [--quick] [--members=10,100] [--claims=N] [--no-qps] [--no-hung]`.
 ///

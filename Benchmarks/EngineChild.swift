@@ -14,7 +14,7 @@ import KubeRuntime
 import Logging
 import RingCore
 import Synchronization
-import TestSupport
+import Fixtures
 import VolumeStorage
 
 enum EngineChild {

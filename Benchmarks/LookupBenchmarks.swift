@@ -1,6 +1,6 @@
 import Foundation
 import RingCore
-import TestSupport
+import Fixtures
 
 /// Placement cost: ns per lookup and lookups/s, one thread and all cores, against the
 /// classic baseline measured in the same run.

@@ -7,7 +7,7 @@ import Foundation
 import LocalCluster
 import NFSServerHarness
 import Synchronization
-import TestSupport
+import Fixtures
 
 /// `swift run -c release Benchmarks provisioning`.
 ///

@@ -1,6 +1,6 @@
 import Foundation
 import RingCore
-import TestSupport
+import Fixtures
 
 /// Build time, memory, remap and balance: the figures an operator reads to choose the
 /// hash, the virtual-node count and the number of servers.

@@ -5,7 +5,8 @@ import KubeRuntime
 import VolumeStorage
 import Foundation
 import Glibc
-import TestSupport
+import Fixtures
+import NFSServerHarness
 
 /// `swift run -c release Benchmarks storage`.
 ///

@@ -5,7 +5,7 @@ import Darwin
 #endif
 import Foundation
 import Synchronization
-import TestSupport
+import Fixtures
 
 /// Monotonic nanoseconds (clock_gettime, cheap enough to bracket million-lookup batches).
 @inline(__always)

@@ -1,7 +1,7 @@
 // A FUSE mount (bindfs) whose daemon can be stopped: a hung mount path for the mounted store.
 import Foundation
 import Glibc
-import NFSServerHarness
+public import NFSServerHarness
 
 /// `bindfs -f source mountPoint`: a FUSE filesystem mirroring `source`. Stopping the
 /// bindfs process (``suspend()``) makes every call on the mount block in the kernel, exactly

@@ -8,7 +8,7 @@ public import RingCore
 import Foundation
 import Synchronization
 public import Logging
-public import MetricsTestKit
+public import Metrics
 
 /// One test's world. Several engines can run against it (leader election, crash and
 /// restart); each ``EngineRun`` is stopped or crashed by the test.
@@ -84,7 +84,7 @@ public final class EngineTestBed: Sendable {
     /// Builds and starts an engine (no leader election unless `configure` sets it).
     public func startEngine(_ configuration: ProvisionerConfiguration,
                             configure: (inout ProvisionerEngine.Options) -> Void = { _ in },
-                            metrics: EngineMetrics = EngineMetrics(factory: TestMetrics())) throws -> EngineRun {
+                            metrics: EngineMetrics = EngineMetrics(factory: NOOPMetricsHandler.instance)) throws -> EngineRun {
         var options = ProvisionerEngine.Options(engine: EngineConfiguration(provisionerName: provisionerName))
         options.storeFactory = MemberRegistry.standardFactory(requireMountPoints: false)
         options.engine.minFreeBytes = 0
