@@ -49,7 +49,7 @@ enum ProvisioningBenchmarks {
             id: "provisioning-throughput",
             title: "Provisioning throughput, 3 direct NFSv3 members (nfs-ganesha), \(claims) claims per round, median of \(rounds) round(s)",
             note: "Real engine + LocalCluster over HTTP, production timeouts (NFS call 5 s, operation 10 s), 4 claim workers. "
-                + "Latency: claim created → PV seen. \"new\": b stopped just before the claims, so the first surveys wait one NFS timeout; "
+                + "Latency: claim created → PV seen. \"new\": b stopped just before the claims, so the claims first placed on it wait out one NFS timeout (then b is unhealthy and they go elsewhere); "
                 + "\"known\": b already marked unhealthy. Shared 2-core machine: compare within a run.",
             columns: ["scenario", "claims/s", "seconds", "median ms", "p90 ms", "max ms", "PVs on b"])
         let servers: [GaneshaServer]
@@ -130,7 +130,9 @@ enum ProvisioningBenchmarks {
                 }
             }
 
-            let namespace = "bench-\(round)"
+            // A namespace per scenario and round: the servers are shared, and a claim of a
+            // name whose earlier volume is on the stopped member rightly waits for it.
+            let namespace = "bench-\(Scenario.allCases.firstIndex(of: scenario) ?? 0)-\(round)"
             var created: [String: ContinuousClock.Instant] = [:]
             let start = ContinuousClock.now
             for index in 0..<claims {
