@@ -1,6 +1,6 @@
 // A VolumeStore wrapper that injects hangs and failures, for storage and engine tests.
-public import Engine
-public import KubeRuntime
+import Engine
+import KubeRuntime
 public import VolumeStorage
 import Foundation
 

@@ -1,7 +1,7 @@
 // The engine's view of a harness nfs-ganesha: a direct store's configuration, a direct
 // member of the configuration.
 public import Engine
-public import KubeRuntime
+import KubeRuntime
 public import VolumeStorage
 public import NFSServerHarness
 

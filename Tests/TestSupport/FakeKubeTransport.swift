@@ -1,9 +1,9 @@
 // A scripted `HTTPTransport` for client and watcher tests: responses are queued per
 // method and path, requests are recorded, bodies can be split into chunks, fail mid-way,
 // hang until cancelled, or be fed by the test while the code under test reads them.
-public import Engine
+import Engine
 public import KubeRuntime
-public import VolumeStorage
+import VolumeStorage
 import Synchronization
 
 /// How a fake response body ends after its chunks.

@@ -1,6 +1,6 @@
-public import Engine
+import Engine
 public import KubeRuntime
-public import VolumeStorage
+import VolumeStorage
 import Synchronization
 
 /// An in-memory Lease with the API server's optimistic concurrency: every write bumps the

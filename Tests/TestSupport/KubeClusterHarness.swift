@@ -1,9 +1,9 @@
 // A LocalCluster plus a real KubeClient (async-http-client transport, loaded from the
 // cluster's generated kubeconfig) for the client's integration tests. Each test gets its
 // own cluster on a random port; `withKubeCluster` shuts both down whatever happens.
-public import Engine
+import Engine
 public import KubeRuntime
-public import VolumeStorage
+import VolumeStorage
 public import LocalCluster
 import Foundation
 import Logging

@@ -1,8 +1,8 @@
 // JSON builders for client and watcher tests: objects, lists, watch event lines and
 // Status bodies as the API server writes them (docs/kubernetes-api-behaviour.md).
-public import Engine
+import Engine
 public import KubeRuntime
-public import VolumeStorage
+import VolumeStorage
 import Foundation
 import Logging
 

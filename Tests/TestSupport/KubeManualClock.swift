@@ -1,9 +1,9 @@
 // A virtual clock for client and watcher tests: `sleep` returns at once and advances the
 // clock by the requested duration, recording it, so backoff and rate-limit tests assert on
 // the exact waits without waiting.
-public import Engine
+import Engine
 public import KubeRuntime
-public import VolumeStorage
+import VolumeStorage
 import Synchronization
 
 /// An auto-advancing manual clock.

@@ -1,5 +1,5 @@
 // Short forms of the member's volume calls for tests.
-public import Foundation
+import Foundation
 public import VolumeStorage
 
 extension MemberStorage {

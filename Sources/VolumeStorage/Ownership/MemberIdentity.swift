@@ -1,5 +1,5 @@
 // Which member an export belongs to, written in its reserved area and checked by probes.
-public import Foundation
+import Foundation
 
 /// The member an export belongs to: `<export>/.nfs-cluster-provisioner/member.json`
 /// (``ReservedNames/identityFile``).
