@@ -29,12 +29,8 @@ struct EventQueue {
     var count: Int { events.count }
     var isEmpty: Bool { events.isEmpty }
 
-    static func objectKey(_ event: EventRequest) -> String {
-        event.involved.uid ?? "\(event.involved.kind ?? "")/\(event.involved.namespace ?? "")/\(event.involved.name ?? "")"
-    }
-
     mutating func append(_ event: EventRequest) {
-        let object = Self.objectKey(event)
+        let object = event.objectKey
         for reason in event.supersedes {
             if let seq = byReason.removeValue(forKey: PendingKey(object: object, reason: reason)), events.removeValue(forKey: seq) != nil {
                 superseded += 1
@@ -70,7 +66,7 @@ struct EventQueue {
     private mutating func popFirst() -> EventRequest? {
         guard let seq = firstSequence(), let event = events.removeValue(forKey: seq) else { return nil }
         head += 1
-        let key = PendingKey(object: Self.objectKey(event), reason: event.reason)
+        let key = PendingKey(object: event.objectKey, reason: event.reason)
         if byReason[key] == seq { byReason[key] = nil }
         compact()
         return event

@@ -25,6 +25,12 @@ public struct EventRequest: Sendable, Hashable {
         self.supersedes = supersedes
     }
 
+    /// The object the event is about, as one key: its uid, else namespace/name (the
+    /// per-object rate limit and superseding both go by it).
+    var objectKey: String {
+        involved.uid ?? "\(involved.namespace ?? "")/\(involved.name ?? "")"
+    }
+
     public static func about(_ claim: PersistentVolumeClaim, _ type: Kind, _ reason: String, _ message: String,
                              supersedes: Set<String> = []) -> EventRequest {
         EventRequest(involved: ObjectReference(apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: claim.metadata.namespace,
@@ -187,7 +193,7 @@ public actor EventRecorder {
     }
 
     private func allow(_ event: EventRequest, now: Duration) -> Bool {
-        let key = event.involved.uid ?? "\(event.involved.namespace ?? "")/\(event.involved.name ?? "")"
+        let key = event.objectKey
         var bucket = buckets[key] ?? Bucket(tokens: configuration.burst, updated: now)
         let elapsed = now - bucket.updated
         let refill = Double(elapsed.components.seconds) / Double(max(1, configuration.refillInterval.components.seconds))
