@@ -1,6 +1,7 @@
 // A temporary directory per test, removed when the test is done with it.
 import Foundation
 import Glibc
+import NFSServerHarness
 
 /// A fresh directory under the system temporary directory (`mkdtemp`), removed by
 /// ``remove()`` or when the value is released. Removal never follows symlinks.
@@ -10,16 +11,11 @@ public final class TempDirectory: Sendable {
 
     /// Creates `<tmp>/<prefix>.XXXXXX`.
     public init(prefix: String = "ncp-test") throws {
-        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array((base + "/" + prefix + ".XXXXXX").utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { buffer -> UnsafeMutablePointer<CChar>? in
-            guard let base = buffer.baseAddress else { return nil }
-            return mkdtemp(base)
+        do throws(TemporaryDirectories.Failure) {
+            path = try TemporaryDirectories.make(prefix: prefix)
+        } catch {
+            throw TempDirectoryError.cannotCreate(base: error.base, errno: error.errno)
         }
-        guard let created else {
-            throw TempDirectoryError.cannotCreate(base: base, errno: errno)
-        }
-        path = String(cString: created)
     }
 
     deinit {

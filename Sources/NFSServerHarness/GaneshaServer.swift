@@ -277,18 +277,13 @@ public final class GaneshaServer: @unchecked Sendable {
         }
     }
 
-    /// `mkdtemp` under `$TMPDIR` (default /tmp).
+    /// ``TemporaryDirectories/make(prefix:)``, its failure as a start failure.
     private static func makeTemporaryDirectory(prefix: String) throws(HelperError) -> String {
-        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array((base + "/" + prefix + ".XXXXXX").utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { buffer -> UnsafeMutablePointer<CChar>? in
-            guard let pointer = buffer.baseAddress else { return nil }
-            return mkdtemp(pointer)
+        do throws(TemporaryDirectories.Failure) {
+            return try TemporaryDirectories.make(prefix: prefix)
+        } catch {
+            throw .cannotStart(command: executable, reason: "mkdtemp in \(error.base) failed: errno \(error.errno)")
         }
-        guard let created else {
-            throw .cannotStart(command: executable, reason: "mkdtemp in \(base) failed: errno \(errno)")
-        }
-        return String(cString: created)
     }
 
     /// Removes a directory of ours (symlinks are removed, not followed); a failure is said
