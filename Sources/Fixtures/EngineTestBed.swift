@@ -181,6 +181,16 @@ public final class EngineTestBed: Sendable {
     public func ownershipRecord(_ member: String, _ directory: String) -> OwnershipRecord? {
         Self.records(under: export(member)).first { $0.path.description == directory }
     }
+
+    /// Waits until the record of `directory` on `member` is bound to the claim `claimUID`
+    /// (or to any claim when nil). The engine marks it bound just after saving the PV, so a
+    /// claim can be Bound a moment before.
+    public func waitForRecordBound(_ member: String, _ directory: String, claimUID: String? = nil) async throws {
+        try await waitUntil("record of \(member):\(directory) bound") {
+            guard let record = ownershipRecord(member, directory), record.state == .bound else { return false }
+            return claimUID == nil || record.claimUID == claimUID
+        }
+    }
 }
 
 /// An engine running in a task.

@@ -1,7 +1,6 @@
 // MemberRegistry.apply: which configuration changes keep a member's actor and which make a
 // new store.
 import Engine
-import Foundation
 import KubeRuntime
 @testable import VolumeStorage
 import Logging
@@ -53,10 +52,8 @@ struct MemberRegistryTests {
     @Test func claimLocator_namesMembersWithTheClaimsRecords_andForgetsRemovedAndReplacedOnes() throws {
         let registry = try registry([direct("a", nfsPort: 2049), direct("b"), direct("c")])
         defer { for entry in registry.all { entry.storage.shutdown() } }
-        let date = Date(timeIntervalSince1970: 1_800_000_000)
         func record(_ path: String, uid: String) throws -> OwnershipRecord {
-            OwnershipRecord(provisioner: "p", path: try RelativePath(path),
-                            claim: ClaimIdentity(namespace: "ns", name: "db", uid: uid), volumeName: "pvc-\(uid)", at: date)
+            try testVolumeRecord(path, testClaim(ns: "ns", name: "db", uid: uid))
         }
         try #require(registry.entry("a")).storage.records.put(try record("ns-db", uid: "u1"))
         try #require(registry.entry("c")).storage.records.put(try record("ns-db", uid: "u2"))

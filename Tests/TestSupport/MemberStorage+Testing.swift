@@ -23,3 +23,10 @@ extension MemberStorage.CreateOutcome {
 public func testClaim(ns: String = "team-a", name: String = "db", uid: String = "uid-1") -> ClaimIdentity {
     ClaimIdentity(namespace: ns, name: name, uid: uid)
 }
+
+/// A volume record of `claim` at `path` (PV `pvc-<uid>`, provisioner `example.com/nfs`,
+/// state creating), as the member writes one.
+public func testVolumeRecord(_ path: String, _ claim: ClaimIdentity = testClaim()) throws -> OwnershipRecord {
+    OwnershipRecord(provisioner: "example.com/nfs", path: try RelativePath(path), claim: claim,
+                    volumeName: "pvc-\(claim.uid)", at: Date(timeIntervalSince1970: 1_800_000_000))
+}

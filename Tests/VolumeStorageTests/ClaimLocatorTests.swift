@@ -1,6 +1,7 @@
 // ClaimLocator: which members' indexes hold records of a claim, kept current by the indexes.
 import Foundation
 import Testing
+import TestSupport
 import VolumeStorage
 
 @Suite("ClaimLocator: the members holding a claim's records")
@@ -8,8 +9,7 @@ struct ClaimLocatorTests {
     private let date = Date(timeIntervalSince1970: 1_800_000_000)
 
     private func volume(_ path: String, _ namespace: String, _ name: String, uid: String) throws -> OwnershipRecord {
-        OwnershipRecord(provisioner: "example.com/nfs", path: try RelativePath(path),
-                        claim: ClaimIdentity(namespace: namespace, name: name, uid: uid), volumeName: "pvc-\(uid)", at: date)
+        try testVolumeRecord(path, testClaim(ns: namespace, name: name, uid: uid))
     }
 
     @Test func putAndRemove_announceAndWithdraw_byUIDAndByName() throws {

@@ -37,8 +37,7 @@ struct ProvisioningLifecycleTests {
         let dir = bed.export(record.member) + "/team-a-data-db-0"
         let attributes = try FileManager.default.attributesOfItem(atPath: dir)
         #expect((attributes[.posixPermissions] as? Int) == 0o750)
-        // Marked bound just after the PV is saved: the claim can be Bound a moment before.
-        try await bed.waitUntil("record bound") { bed.ownershipRecord(record.member, "team-a-data-db-0")?.state == .bound }
+        try await bed.waitForRecordBound(record.member, "team-a-data-db-0")
         let owner = try #require(bed.ownershipRecord(record.member, "team-a-data-db-0"))
         #expect(owner.claimUID == uid && owner.volumeName == pv.metadata.name && owner.state == .bound)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty, "nothing of ours inside the volume")

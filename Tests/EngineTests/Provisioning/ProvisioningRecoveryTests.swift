@@ -33,10 +33,7 @@ struct ProvisioningRecoveryTests {
         #expect(again.member == record.member && again.directory == record.directory)
         #expect(try String(contentsOfFile: dir + "/table", encoding: .utf8) == "rows")
         #expect(second.metadata.annotations[Annotations.placement] == "reuse")
-        try await bed.waitUntil("record bound") {
-            let current = bed.ownershipRecord(record.member, record.directory.description)
-            return current?.claimUID == secondUID && current?.state == .bound
-        }
+        try await bed.waitForRecordBound(record.member, record.directory.description, claimUID: secondUID)
         let owner = try #require(bed.ownershipRecord(record.member, record.directory.description))
         #expect(owner.claimUID == secondUID && owner.state == .bound, "the record now names the new claim")
         try await run.stop()

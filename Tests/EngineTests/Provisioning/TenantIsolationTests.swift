@@ -246,15 +246,16 @@ struct PerClaimCostTests {
         }
         // Warm up: every member joined (records listed, free space read).
         try await bed.createClaim("warm", "up", className: "nfs")
-        _ = try await bed.waitForBound("warm", "up")
+        let warm = try VolumeRecord(annotations: try await bed.waitForBound("warm", "up").metadata.annotations)
+        // Its record is marked bound just after its PV: not a call to count for the next claim.
+        try await bed.waitForRecordBound(warm.member, warm.directory.description)
         func counts() -> [String: Int] { stores.withLock { $0.mapValues(\.totalCalls) } }
         let before = counts()
         try await bed.createClaim("apps", "measured", className: "nfs")
         let pv = try await bed.waitForBound("apps", "measured")
         let placed = try VolumeRecord(annotations: pv.metadata.annotations)
         let chosen = placed.member
-        // The record is marked bound after the PV is saved, which the binder may beat.
-        try await bed.waitUntil("record bound") { bed.ownershipRecord(chosen, placed.directory.description)?.state == .bound }
+        try await bed.waitForRecordBound(chosen, placed.directory.description)
         let after = counts()
         let delta = after.map { ($0.key, $0.value - (before[$0.key] ?? 0)) }
         let others = delta.filter { $0.0 != chosen }.map(\.1).reduce(0, +)
