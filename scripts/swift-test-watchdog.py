@@ -25,7 +25,7 @@ SILENCE = float(os.environ.get("SWIFT_TEST_SILENCE", "600"))
 # print no end of their own and are not followed).
 STARTED = re.compile(r"^◇ (Test) (?!case passing )(.+) started\.$")
 # "✔ Test name() passed after 1.2 seconds." / "✘ Test name() failed after ..." / "➜ Test ... skipped"
-ENDED = re.compile(r"^[✔✘➜↳]? ?(?:Test|Suite) (.+?) (?:passed|failed|skipped)\b")
+ENDED = re.compile(r"^[✔✘➜]? ?(?:Test|Suite) (.+?) (?:passed|failed|skipped)\b")
 
 
 def descendants(root_pid):
@@ -145,10 +145,9 @@ def main():
     print(f"\nwatchdog: {reason}; stopping it.", flush=True)
     with lock:
         unfinished = sorted(running.items(), key=lambda item: item[1])
-    tests = [(name, t) for name, t in unfinished]
-    if tests:
+    if unfinished:
         print("watchdog: started and never ended (oldest first):", flush=True)
-        for name, t in tests:
+        for name, t in unfinished:
             print(f"  {name}  (running {time.monotonic() - t:.0f} s)", flush=True)
     below = descendants(process.pid)
     for pid in below:
