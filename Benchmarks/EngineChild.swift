@@ -82,7 +82,6 @@ enum EngineChild {
         clientConfiguration.rateLimit = options.rateLimit
         let logger = Logger(label: "engine", factory: { _ in SwiftLogNoOpLogHandler() })
         let transport = CountingTransport(wrapping: try AsyncHTTPClientTransport(configuration: clientConfiguration))
-        let client = KubeClient(configuration: clientConfiguration, transport: transport, logger: logger)
         let stores = Mutex<[FakeVolumeStore]>([])
         var engineOptions = ProvisionerEngine.Options(engine: EngineConfiguration(provisionerName: provisionerName))
         if let workers = options.claimWorkers {
@@ -98,7 +97,8 @@ enum EngineChild {
         let configuration = ProvisionerConfiguration(provisionerName: provisionerName,
                                                      ring: RingConfiguration(virtualNodesPerMember: 255, hash: .xxh3),
                                                      members: members, source: "benchmark")
-        let engine = try ProvisionerEngine(configuration: configuration, client: client, options: engineOptions, logger: logger)
+        let engine = try ProvisionerEngine(configuration: configuration, api: clientConfiguration, transport: transport,
+                                           options: engineOptions, logger: logger)
         let running = Task { try await engine.run() }
 
         let primitives: [StorageOperation] = [.stat, .makeDirectory, .writeFile, .readFile, .rename, .removeTree, .setMode,
@@ -130,7 +130,7 @@ enum EngineChild {
         }
         engine.beginShutdown()
         try await running.value
-        try? await client.shutdown()
+        try? await engine.client.shutdown()
         snapshot(["stopped": true])
     }
 }

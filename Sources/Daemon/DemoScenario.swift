@@ -90,9 +90,8 @@ struct DemoScenario {
         engineConfiguration.rateLimit = rateLimit
         let logger = Logger(label: "nfs-cluster-provisioner")
         let client = KubeClient(configuration: userConfiguration, transport: try AsyncHTTPClientTransport(configuration: userConfiguration), logger: logger)
-        let engineClient = KubeClient(configuration: engineConfiguration, transport: try AsyncHTTPClientTransport(configuration: engineConfiguration),
-                                      logger: logger)
-        defer { Task { try? await client.shutdown(); try? await engineClient.shutdown() } }
+        let engineTransport = try AsyncHTTPClientTransport(configuration: engineConfiguration)
+        defer { Task { try? await client.shutdown(); try? await engineTransport.shutdown() } }
         let watch = DemoWatch(client: client, logger: Logger(label: "demo", factory: { _ in SwiftLogNoOpLogHandler() }))
         defer { watch.stop() }
 
@@ -103,7 +102,8 @@ struct DemoScenario {
         options.leaderElection = LeaderElectionConfiguration(
             identity: "demo-replica-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))", leaseName: ProvisionerName.leaseName(for: provisionerName),
             namespace: "default", leaseDuration: .seconds(4), renewDeadline: .seconds(3), retryPeriod: .milliseconds(500))
-        let engine = try ProvisionerEngine(configuration: configuration, client: engineClient, options: options, logger: logger)
+        let engine = try ProvisionerEngine(configuration: configuration, api: engineConfiguration, transport: engineTransport,
+                                           options: options, logger: logger)
         let run = Task { try await engine.run() }
 
         show.heading("1. \(configuration.members.count) NFS servers on a \(configuration.ring) ring")

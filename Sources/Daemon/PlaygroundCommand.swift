@@ -106,7 +106,7 @@ struct PlaygroundCommand: AsyncParsableCommand {
                 .write(toFile: files.kubeconfig, atomically: true, encoding: .utf8)
             try PlaygroundFiles.configurationYAML(provisionerName: Self.provisionerName, members: files.members)
                 .write(toFile: files.configuration, atomically: true, encoding: .utf8)
-            engine = noProvisioner ? nil : try PlaygroundEngine.start(kubeconfig: files.kubeconfig, members: files.members, rateLimit: rateLimit)
+            engine = noProvisioner ? nil : try await PlaygroundEngine.start(kubeconfig: files.kubeconfig, members: files.members, rateLimit: rateLimit)
         } catch {
             await cluster.shutdown()
             files.remove()
@@ -265,14 +265,12 @@ struct PlaygroundFiles: Sendable {
 /// The engine against the playground's API server, as `run` would drive it.
 final class PlaygroundEngine: Sendable {
     let engine: ProvisionerEngine
-    let client: KubeClient
     let task: Task<Void, Never>
     /// Fired when `run()` returns: nil when it returned normally, else its error.
     let ended = OneShot<(any Error)?>()
 
-    init(engine: ProvisionerEngine, client: KubeClient) {
+    init(engine: ProvisionerEngine) {
         self.engine = engine
-        self.client = client
         let ended = self.ended
         task = Task {
             do {
@@ -284,12 +282,12 @@ final class PlaygroundEngine: Sendable {
         }
     }
 
-    static func start(kubeconfig: String, members: [MemberConfiguration], rateLimit: RateLimit) throws -> PlaygroundEngine {
+    static func start(kubeconfig: String, members: [MemberConfiguration], rateLimit: RateLimit) async throws -> PlaygroundEngine {
         var clientConfiguration = try Kubeconfig.load(paths: [kubeconfig])
         clientConfiguration.rateLimit = rateLimit
         clientConfiguration.userAgent = "nfs-cluster-provisioner/\(EngineInfo.version) (playground)"
         let logger = Logger(label: "nfs-cluster-provisioner")
-        let client = KubeClient(configuration: clientConfiguration, transport: try AsyncHTTPClientTransport(configuration: clientConfiguration), logger: logger)
+        let transport = try AsyncHTTPClientTransport(configuration: clientConfiguration)
         let configuration = ProvisionerConfiguration(provisionerName: PlaygroundCommand.provisionerName,
                                                      ring: RingConfiguration(virtualNodesPerMember: 255, hash: .xxh3),
                                                      members: members, source: "playground")
@@ -300,8 +298,15 @@ final class PlaygroundEngine: Sendable {
             identity: "playground-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))",
             leaseName: ProvisionerName.leaseName(for: PlaygroundCommand.provisionerName), namespace: "default",
             leaseDuration: .seconds(15), renewDeadline: .seconds(10), retryPeriod: .seconds(2))
-        let engine = try ProvisionerEngine(configuration: configuration, client: client, options: options, logger: logger)
-        return PlaygroundEngine(engine: engine, client: client)
+        let engine: ProvisionerEngine
+        do {
+            engine = try ProvisionerEngine(configuration: configuration, api: clientConfiguration, transport: transport,
+                                           options: options, logger: logger)
+        } catch {
+            try? await transport.shutdown()
+            throw error
+        }
+        return PlaygroundEngine(engine: engine)
     }
 
     /// Waits until the engine leads with its caches synced (nil), a signal comes (nil), or
@@ -340,7 +345,7 @@ final class PlaygroundEngine: Sendable {
     func stop() async {
         engine.beginShutdown()
         await task.value
-        try? await client.shutdown()
+        try? await engine.client.shutdown()
     }
 }
 

@@ -130,14 +130,15 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         let transport = try AsyncHTTPClientTransport(configuration: clientConfiguration)
-        let client = KubeClient(configuration: clientConfiguration, transport: transport, logger: logger)
         let engine: ProvisionerEngine
         do {
-            engine = try ProvisionerEngine(configuration: configuration, client: client, options: options, logger: logger)
+            engine = try ProvisionerEngine(configuration: configuration, api: clientConfiguration, transport: transport,
+                                           options: options, logger: logger)
         } catch {
-            try? await client.shutdown()
+            try? await transport.shutdown()
             throw UsageError("\(configuration.source): \(error)")
         }
+        let client = engine.client
         logger.info("starting", metadata: [
             "provisioner": "\(configuration.provisionerName)", "configuration": "\(configuration.source)",
             "ring": "\(configuration.ring)", "members": "\(configuration.members.map(\.name))",

@@ -14,19 +14,25 @@ public import Metrics
 /// restart); each ``EngineRun`` is stopped or crashed by the test.
 public final class EngineTestBed: Sendable {
     public let cluster: LocalCluster
+    /// The test's own client (a user's kubectl: real clock, no rate limit). Each engine has
+    /// its own, built on the engine's clock from ``clientConfiguration``.
     public let client: KubeClient
+    public let clientConfiguration: KubeClientConfiguration
     public let root: TempDirectory
     public let provisionerName = "example.com/nfs"
     public let logger: Logger
+    private let runs = Mutex<[EngineRun]>([])
+    private let transports = Mutex<[AsyncHTTPClientTransport]>([])
 
-    private init(cluster: LocalCluster, client: KubeClient, root: TempDirectory, logger: Logger) {
+    private init(cluster: LocalCluster, client: KubeClient, clientConfiguration: KubeClientConfiguration, root: TempDirectory, logger: Logger) {
         self.cluster = cluster
         self.client = client
+        self.clientConfiguration = clientConfiguration
         self.root = root
         self.logger = logger
     }
 
-    /// Starts a cluster (binder resync 1 s so binding is quick) and a client with a real clock.
+    /// Starts a cluster (binder resync 1 s so binding is quick) and the test's client.
     public static func start(configure: (inout LocalClusterConfiguration) -> Void = { _ in }) async throws -> EngineTestBed {
         var configuration = LocalClusterConfiguration.default
         configuration.logger = Logger(label: "LocalCluster", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -40,7 +46,7 @@ public final class EngineTestBed: Sendable {
         let transport = try AsyncHTTPClientTransport(configuration: clientConfiguration)
         let logger = testLogger("engine")
         let client = KubeClient(configuration: clientConfiguration, transport: transport, logger: logger)
-        let bed = EngineTestBed(cluster: cluster, client: client, root: root, logger: logger)
+        let bed = EngineTestBed(cluster: cluster, client: client, clientConfiguration: clientConfiguration, root: root, logger: logger)
         registry?.add(bed)
         return bed
     }
@@ -49,7 +55,11 @@ public final class EngineTestBed: Sendable {
     /// trait sets it, so that no bed's servers outlive its test.
     @TaskLocal public static var registry: EngineTestBedRegistry?
 
+    /// Crashes the engines still running (a test that stopped its engines has nothing left
+    /// here), shuts every client down, then the cluster.
     public func shutdown() async {
+        for run in runs.withLock({ $0 }) { await run.crash() }
+        for transport in transports.withLock({ $0 }) { try? await transport.shutdown() }
         try? await client.shutdown()
         await cluster.shutdown()
     }
@@ -93,8 +103,13 @@ public final class EngineTestBed: Sendable {
         options.engine.waitForMemberInterval = .milliseconds(500)
         options.storage = MemberStorage.Configuration(operationTimeout: .seconds(2), probeTimeout: .seconds(1))
         configure(&options)
-        let engine = try ProvisionerEngine(configuration: configuration, client: client, options: options, metrics: metrics, logger: logger)
-        return EngineRun(engine: engine)
+        let transport = try AsyncHTTPClientTransport(configuration: clientConfiguration)
+        transports.withLock { $0.append(transport) }  // shut down with the bed, even if the engine is refused
+        let engine = try ProvisionerEngine(configuration: configuration, api: clientConfiguration, transport: transport,
+                                           options: options, metrics: metrics, logger: logger)
+        let run = EngineRun(engine: engine)
+        runs.withLock { $0.append(run) }
+        return run
     }
 
     // MARK: - Objects
@@ -203,16 +218,22 @@ public final class EngineRun: Sendable {
         task = Task { try await engine.run() }
     }
 
-    /// Graceful stop: in-flight work finishes, the lease (if any) is released.
+    /// Graceful stop: in-flight work finishes, the lease (if any) is released; then the
+    /// engine's client is shut down.
     public func stop() async throws {
         engine.beginShutdown()
-        try await task.value
+        let ending = await task.result
+        try? await engine.client.shutdown()
+        try ending.get()
     }
 
-    /// A crash: the task is cancelled wherever it is; nothing is cleaned up on purpose.
+    /// A crash: the task is cancelled wherever it is; nothing is cleaned up on purpose (the
+    /// lease stays held, records stay as they were). The engine's client is shut down after,
+    /// as a dead process's connections would be closed.
     public func crash() async {
         task.cancel()
         _ = try? await task.value
+        try? await engine.client.shutdown()
     }
 }
 

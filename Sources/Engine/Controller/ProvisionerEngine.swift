@@ -23,7 +23,8 @@ public final class ProvisionerEngine: Sendable {
         public var events: EventRecorder.Configuration = .default
         /// The one clock of the engine: work queues (delays, backoff), resync, probes and
         /// their loop, storage timeouts, leader election, the event rate limit, PV save
-        /// retries. Tests pass a manual clock to run in virtual time.
+        /// retries, and the engine's API client (its rate limit, retry backoff, token
+        /// re-reads, watch backoff). Tests pass a manual clock to run in virtual time.
         public var clock: any EngineClock = SystemEngineClock()
 
         public init(engine: EngineConfiguration) { self.engine = engine }
@@ -36,13 +37,21 @@ public final class ProvisionerEngine: Sendable {
     /// The engine's clock (``Options/clock``).
     public let clock: EngineTimeClock
     public let events: EventRecorder
+    /// The engine's API client, built by the engine on its clock. Shut it down (which shuts
+    /// the transport down) once ``run()`` has returned.
+    public let client: KubeClient
     public let provisionerName: String
     private let logger: Logger
     private let shutdownRequested = OneShotSignal()
 
-    public init(configuration: ProvisionerConfiguration, client: KubeClient, options: Options,
-                metrics: EngineMetrics = EngineMetrics(), logger: Logger) throws {
+    /// - Parameters:
+    ///   - api: the API server, credentials and rate limit of the engine's client.
+    ///   - transport: how that client's requests travel (an `AsyncHTTPClientTransport` made
+    ///     from `api` in production). The caller made it, so it shuts it down if this throws.
+    public init(configuration: ProvisionerConfiguration, api: KubeClientConfiguration, transport: any HTTPTransport,
+                options: Options, metrics: EngineMetrics = EngineMetrics(), logger: Logger) throws {
         try configuration.validate()
+        try options.leaderElection?.validate()
         provisionerName = configuration.provisionerName
         self.logger = logger
         clock = EngineTimeClock(options.clock)
@@ -53,6 +62,8 @@ public final class ProvisionerEngine: Sendable {
         engineConfiguration.provisionerName = configuration.provisionerName
         var eventConfiguration = options.events
         if let identity = options.leaderElection?.identity { eventConfiguration.instance = identity }
+        let client = KubeClient(configuration: api, transport: transport, clock: options.clock, logger: logger)
+        self.client = client
         events = EventRecorder(client: client, configuration: eventConfiguration, clock: options.clock, logger: logger)
         let context = ProvisioningContext(
             configuration: engineConfiguration, client: client, claims: Store(), volumes: Store(indexers: VolumeIndexes.indexers), classes: Store(),

@@ -323,33 +323,6 @@ struct CrashLeftoverTests {
         try await run.stop()
     }
 
-    @Test("in virtual time: the resync that collects crash leftovers runs when the injected clock passes its period, not before")
-    func resync_runsOnTheInjectedClock() async throws {
-        let bed = try await EngineTestBed.start()
-        try await bed.createClass("nfs")
-        let store = try MountedVolumeStore(configuration: .init(member: "a", mountPath: bed.export("a"), requireMountPoint: false))
-        let crashed = MemberStorage(store: store)
-        _ = try await crashed.createVolume(relativePath: try RelativePath("gone-empty"), mode: .defaultDirectory,
-                                           owner: testClaim(ns: "gone", name: "empty", uid: "u-empty"))
-        crashed.shutdown()
-        let clock = ManualClock()
-        let run = try bed.startEngine(bed.configuration(members: ["a"])) {
-            $0.clock = ClockAdapter(clock)
-            $0.engine.resyncPeriod = .seconds(600)
-            $0.engine.orphanGracePeriod = .zero
-        }
-        // The engine works without time passing: a claim is provisioned.
-        try await bed.createClaim("apps", "live", className: "nfs")
-        _ = try await bed.waitForBound("apps", "live")
-        // The resync loop is asleep on the manual clock: the leftover is still there.
-        #expect(bed.ownershipRecord("a", "gone-empty") != nil)
-        // Only the injected clock can wake it: ten real minutes have not passed.
-        try await clock.waitForSleepers()
-        clock.advance(by: .seconds(600))
-        try await bed.waitUntil("the leftover collected by the resync") { bed.ownershipRecord("a", "gone-empty") == nil }
-        try await run.stop()
-    }
-
     @Test("a reclaimed PV is reclaimed once: its later watch events do not delete it again")
     func reclaim_runsOnce() async throws {
         let bed = try await EngineTestBed.start()
