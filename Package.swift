@@ -131,6 +131,9 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            // Built as an outside user of the libraries: it sees only `public` declarations, so
+            // `public` is exactly what a user needs and the rest can stay `package`.
+            packageAccess: false,
             swiftSettings: strict
         ),
         // `swift run -c release Benchmarks`: a plain executable that prints its own tables.

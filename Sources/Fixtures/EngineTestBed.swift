@@ -1,26 +1,26 @@
 // A LocalCluster, a real client, temporary directories as NFS exports, and engines built
 // the way the daemon builds them: the bed for the engine's end-to-end tests.
-public import Engine
-public import KubeRuntime
-public import VolumeStorage
-public import LocalCluster
-public import RingCore
+package import Engine
+package import KubeRuntime
+package import VolumeStorage
+package import LocalCluster
+package import RingCore
 import Foundation
 import Synchronization
-public import Logging
-public import Metrics
+package import Logging
+import Metrics
 
 /// One test's world. Several engines can run against it (leader election, crash and
 /// restart); each ``EngineRun`` is stopped or crashed by the test.
-public final class EngineTestBed: Sendable {
-    public let cluster: LocalCluster
+package final class EngineTestBed: Sendable {
+    package let cluster: LocalCluster
     /// The test's own client (a user's kubectl: real clock, no rate limit). Each engine has
     /// its own, built on the engine's clock from ``clientConfiguration``.
-    public let client: KubeClient
-    public let clientConfiguration: KubeClientConfiguration
-    public let root: TempDirectory
-    public let provisionerName = "example.com/nfs"
-    public let logger: Logger
+    package let client: KubeClient
+    package let clientConfiguration: KubeClientConfiguration
+    package let root: TempDirectory
+    package let provisionerName = "example.com/nfs"
+    package let logger: Logger
     private let runs = Mutex<[EngineRun]>([])
     private let transports = Mutex<[AsyncHTTPClientTransport]>([])
 
@@ -33,7 +33,7 @@ public final class EngineTestBed: Sendable {
     }
 
     /// Starts a cluster (binder resync 1 s so binding is quick) and the test's client.
-    public static func start(configure: (inout LocalClusterConfiguration) -> Void = { _ in }) async throws -> EngineTestBed {
+    package static func start(configure: (inout LocalClusterConfiguration) -> Void = { _ in }) async throws -> EngineTestBed {
         var configuration = LocalClusterConfiguration.default
         configuration.logger = Logger(label: "LocalCluster", factory: { _ in SwiftLogNoOpLogHandler() })
         configuration.controllerResyncPeriod = .seconds(1)
@@ -53,11 +53,11 @@ public final class EngineTestBed: Sendable {
 
     /// The beds started in the current scope, shut down (awaited) when it ends: a test
     /// trait sets it, so that no bed's servers outlive its test.
-    @TaskLocal public static var registry: EngineTestBedRegistry?
+    @TaskLocal package static var registry: EngineTestBedRegistry?
 
     /// Crashes the engines still running (a test that stopped its engines has nothing left
     /// here), shuts every client down, then the cluster.
-    public func shutdown() async {
+    package func shutdown() async {
         for run in runs.withLock({ $0 }) { await run.crash() }
         for transport in transports.withLock({ $0 }) { try? await transport.shutdown() }
         try? await client.shutdown()
@@ -65,14 +65,14 @@ public final class EngineTestBed: Sendable {
     }
 
     /// The export directory of a member (created on first use).
-    public func export(_ member: String) -> String {
+    package func export(_ member: String) -> String {
         let path = root.child("exports/\(member)")
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
 
     /// A configuration whose members are temporary directories.
-    public func configuration(members: [String], hash: RingHash = .xxh3, weights: [String: Int] = [:],
+    package func configuration(members: [String], hash: RingHash = .xxh3, weights: [String: Int] = [:],
                               draining: Set<String> = []) -> ProvisionerConfiguration {
         ProvisionerConfiguration(
             provisionerName: provisionerName, ring: RingConfiguration(virtualNodesPerMember: 255, hash: hash),
@@ -85,14 +85,14 @@ public final class EngineTestBed: Sendable {
 
     /// A configuration of the given members, e.g. `mode: direct` members on nfs-ganesha
     /// servers (``GaneshaServer/memberConfiguration(name:export:weight:state:)``).
-    public func configuration(_ members: [MemberConfiguration], hash: RingHash = .xxh3) -> ProvisionerConfiguration {
+    package func configuration(_ members: [MemberConfiguration], hash: RingHash = .xxh3) -> ProvisionerConfiguration {
         ProvisionerConfiguration(
             provisionerName: provisionerName, ring: RingConfiguration(virtualNodesPerMember: 255, hash: hash),
             members: members, source: "test")
     }
 
     /// Builds and starts an engine (no leader election unless `configure` sets it).
-    public func startEngine(_ configuration: ProvisionerConfiguration,
+    package func startEngine(_ configuration: ProvisionerConfiguration,
                             configure: (inout ProvisionerEngine.Options) -> Void = { _ in },
                             metrics: EngineMetrics = EngineMetrics(factory: NOOPMetricsHandler.instance)) throws -> EngineRun {
         var options = ProvisionerEngine.Options(engine: EngineConfiguration(provisionerName: provisionerName))
@@ -114,7 +114,7 @@ public final class EngineTestBed: Sendable {
 
     // MARK: - Objects
 
-    public func createClass(_ name: String, parameters: [String: String] = [:], reclaimPolicy: String = "Delete",
+    package func createClass(_ name: String, parameters: [String: String] = [:], reclaimPolicy: String = "Delete",
                             bindingMode: String = "Immediate", provisioner: String? = nil) async throws {
         _ = try await client.create(StorageClass(
             metadata: ObjectMeta(name: name), provisioner: provisioner ?? provisionerName, parameters: parameters,
@@ -123,7 +123,7 @@ public final class EngineTestBed: Sendable {
 
     /// Creates a claim; returns its uid.
     @discardableResult
-    public func createClaim(_ namespace: String, _ name: String, className: String, size: String = "1Gi",
+    package func createClaim(_ namespace: String, _ name: String, className: String, size: String = "1Gi",
                             labels: [String: String] = [:], annotations: [String: String] = [:],
                             accessModes: [String] = ["ReadWriteMany"]) async throws -> String {
         let claim = try await client.create(PersistentVolumeClaim(
@@ -132,25 +132,25 @@ public final class EngineTestBed: Sendable {
         return claim.metadata.uid
     }
 
-    public func deleteClaim(_ namespace: String, _ name: String) async throws {
+    package func deleteClaim(_ namespace: String, _ name: String) async throws {
         _ = try await client.delete(PersistentVolumeClaim.self, name: name, namespace: namespace)
     }
 
-    public func claim(_ namespace: String, _ name: String) async throws -> PersistentVolumeClaim? {
+    package func claim(_ namespace: String, _ name: String) async throws -> PersistentVolumeClaim? {
         do { return try await client.get(PersistentVolumeClaim.self, name: name, namespace: namespace) } catch let e as KubeError where e.isNotFound { return nil }
     }
 
-    public func volume(_ name: String) async throws -> PersistentVolume? {
+    package func volume(_ name: String) async throws -> PersistentVolume? {
         do { return try await client.get(PersistentVolume.self, name: name) } catch let e as KubeError where e.isNotFound { return nil }
     }
 
     /// Events about an object (by name), newest last.
-    public func events(about name: String, namespace: String = "default") async throws -> [Event] {
+    package func events(about name: String, namespace: String = "default") async throws -> [Event] {
         try await client.list(Event.self, namespace: namespace).items.filter { $0.involvedObject.name == name }
     }
 
     /// Waits (polling the API, 20 ms apart) until `condition` holds; fails after `timeout`.
-    public func waitUntil(_ what: String, timeout: Duration = .seconds(30),
+    package func waitUntil(_ what: String, timeout: Duration = .seconds(30),
                           _ condition: @Sendable () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -162,7 +162,7 @@ public final class EngineTestBed: Sendable {
 
     /// Waits until the claim is Bound and returns its PV.
     @discardableResult
-    public func waitForBound(_ namespace: String, _ name: String, timeout: Duration = .seconds(30)) async throws -> PersistentVolume {
+    package func waitForBound(_ namespace: String, _ name: String, timeout: Duration = .seconds(30)) async throws -> PersistentVolume {
         try await waitUntil("claim \(namespace)/\(name) Bound", timeout: timeout) {
             try await self.claim(namespace, name)?.status?.phase == "Bound"
         }
@@ -173,18 +173,18 @@ public final class EngineTestBed: Sendable {
     }
 
     /// Directories (relative to the export) that an ownership record names, per member.
-    public func volumeDirectories(_ member: String) -> [String] {
+    package func volumeDirectories(_ member: String) -> [String] {
         Self.volumeDirectories(under: export(member))
     }
 
     /// The volume directories under `base` (an export's local directory, e.g. a ganesha
     /// server's) that an ownership record names, relative to `base`, sorted.
-    public static func volumeDirectories(under base: String) -> [String] {
+    package static func volumeDirectories(under base: String) -> [String] {
         records(under: base).filter { $0.kind == .volume }.map(\.path.description).sorted()
     }
 
     /// The ownership records in the reserved area under `base`.
-    public static func records(under base: String) -> [OwnershipRecord] {
+    package static func records(under base: String) -> [OwnershipRecord] {
         let directory = base + "/" + ReservedNames.volumesDirectory.description
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.filter { $0.hasSuffix(OwnershipRecord.fileSuffix) }.compactMap { name in
@@ -193,14 +193,14 @@ public final class EngineTestBed: Sendable {
     }
 
     /// The ownership record of `directory` on `member`, read from its export.
-    public func ownershipRecord(_ member: String, _ directory: String) -> OwnershipRecord? {
+    package func ownershipRecord(_ member: String, _ directory: String) -> OwnershipRecord? {
         Self.records(under: export(member)).first { $0.path.description == directory }
     }
 
     /// Waits until the record of `directory` on `member` is bound to the claim `claimUID`
     /// (or to any claim when nil). The engine marks it bound just after saving the PV, so a
     /// claim can be Bound a moment before.
-    public func waitForRecordBound(_ member: String, _ directory: String, claimUID: String? = nil) async throws {
+    package func waitForRecordBound(_ member: String, _ directory: String, claimUID: String? = nil) async throws {
         try await waitUntil("record of \(member):\(directory) bound") {
             guard let record = ownershipRecord(member, directory), record.state == .bound else { return false }
             return claimUID == nil || record.claimUID == claimUID
@@ -209,9 +209,9 @@ public final class EngineTestBed: Sendable {
 }
 
 /// An engine running in a task.
-public final class EngineRun: Sendable {
-    public let engine: ProvisionerEngine
-    public let task: Task<Void, any Error>
+package final class EngineRun: Sendable {
+    package let engine: ProvisionerEngine
+    package let task: Task<Void, any Error>
 
     init(engine: ProvisionerEngine) {
         self.engine = engine
@@ -220,7 +220,7 @@ public final class EngineRun: Sendable {
 
     /// Graceful stop: in-flight work finishes, the lease (if any) is released; then the
     /// engine's client is shut down.
-    public func stop() async throws {
+    package func stop() async throws {
         engine.beginShutdown()
         let ending = await task.result
         try? await engine.client.shutdown()
@@ -230,20 +230,20 @@ public final class EngineRun: Sendable {
     /// A crash: the task is cancelled wherever it is; nothing is cleaned up on purpose (the
     /// lease stays held, records stay as they were). The engine's client is shut down after,
     /// as a dead process's connections would be closed.
-    public func crash() async {
+    package func crash() async {
         task.cancel()
         _ = try? await task.value
         try? await engine.client.shutdown()
     }
 }
 
-public struct TestBedTimeout: Error, CustomStringConvertible {
-    public var what: String
-    public var description: String { "timed out waiting for \(what)" }
+package struct TestBedTimeout: Error, CustomStringConvertible {
+    package var what: String
+    package var description: String { "timed out waiting for \(what)" }
 }
 
 /// A logger for tests: silent unless NCP_TEST_LOG is set (to a level).
-public func testLogger(_ label: String) -> Logger {
+package func testLogger(_ label: String) -> Logger {
     if let level = ProcessInfo.processInfo.environment["NCP_TEST_LOG"], let parsed = Logger.Level(rawValue: level) {
         var logger = Logger(label: label)
         logger.logLevel = parsed
@@ -253,15 +253,15 @@ public func testLogger(_ label: String) -> Logger {
 }
 
 /// Collects the beds started in one test, to shut them all down (awaited) at its end.
-public final class EngineTestBedRegistry: Sendable {
+package final class EngineTestBedRegistry: Sendable {
     private let beds = Mutex<[EngineTestBed]>([])
 
-    public init() {}
+    package init() {}
 
     func add(_ bed: EngineTestBed) { beds.withLock { $0.append(bed) } }
 
     /// Shuts down every bed started in the scope, in reverse order.
-    public func shutdownAll() async {
+    package func shutdownAll() async {
         let all = beds.withLock { current in
             defer { current = [] }
             return current

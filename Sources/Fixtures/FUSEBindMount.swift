@@ -1,7 +1,7 @@
 // A FUSE mount (bindfs) whose daemon can be stopped: a hung mount path for the mounted store.
 import Foundation
 import Glibc
-public import NFSServerHarness
+package import NFSServerHarness
 
 /// `bindfs -f source mountPoint`: a FUSE filesystem mirroring `source`. Stopping the
 /// bindfs process (``suspend()``) makes every call on the mount block in the kernel, exactly
@@ -12,14 +12,14 @@ public import NFSServerHarness
 /// A blocked call comes back after ``resume()`` (SIGCONT), after ``abortConnection()``
 /// (fusectl abort: "Software caused connection abort"), or when bindfs dies. ``unmount()``
 /// does all it takes to leave nothing mounted, even while hung; call it in a `defer`.
-public final class BindfsMount: @unchecked Sendable {
-    public let source: String
-    public let mountPoint: String
+package final class BindfsMount: @unchecked Sendable {
+    package let source: String
+    package let mountPoint: String
     private let process: ChildProcess
     /// The mount's device number, read while it answered (a `stat` on a hung mount blocks).
-    public let device: UInt64
+    package let device: UInt64
 
-    public static let executable = "/usr/bin/bindfs"
+    package static let executable = "/usr/bin/bindfs"
 
     private init(source: String, mountPoint: String, process: ChildProcess, device: UInt64) {
         self.source = source
@@ -34,12 +34,12 @@ public final class BindfsMount: @unchecked Sendable {
 
     /// Mounts `source` on `mountPoint` (an existing empty directory) and waits until the
     /// mount answers. Installs `fuse3 bindfs` when bindfs is missing.
-    public static func start(source: String, mountPoint: String, logPath: String? = nil) async throws -> BindfsMount {
+    package static func start(source: String, mountPoint: String, logPath: String? = nil) async throws -> BindfsMount {
         try await HelperThread.run { try startBlocking(source: source, mountPoint: mountPoint, logPath: logPath) }
     }
 
     /// The blocking version of ``start(source:mountPoint:logPath:)`` (not on the cooperative pool).
-    public static func startBlocking(source: String, mountPoint: String, logPath: String? = nil) throws -> BindfsMount {
+    package static func startBlocking(source: String, mountPoint: String, logPath: String? = nil) throws -> BindfsMount {
         try HelperPackages.ensure(["fuse3", "bindfs"], probe: executable)
         // No attribute or entry caching: every call reaches the daemon, so a stopped
         // daemon hangs every call, deterministically.
@@ -63,21 +63,21 @@ public final class BindfsMount: @unchecked Sendable {
         return BindfsMount(source: source, mountPoint: mountPoint, process: process, device: device)
     }
 
-    public var pid: Int32 { process.pid }
+    package var pid: Int32 { process.pid }
 
     /// SIGSTOP: every call on the mount now blocks. (Waits on a helper thread until the
     /// process is stopped.)
-    public func suspend() async {
+    package func suspend() async {
         let process = self.process
         await HelperThread.run { process.send(SIGSTOP) }
     }
 
     /// SIGCONT: blocked calls complete.
-    public func resume() { process.send(SIGCONT) }
+    package func resume() { process.send(SIGCONT) }
 
     /// Aborts the FUSE connection through fusectl (mounting fusectl first if needed):
     /// blocked calls fail with ECONNABORTED and the mount is dead from then on.
-    public func abortConnection() throws(HelperError) {
+    package func abortConnection() throws(HelperError) {
         let connections = "/sys/fs/fuse/connections"
         let listed: [String]
         do {
@@ -104,7 +104,7 @@ public final class BindfsMount: @unchecked Sendable {
     /// Leaves nothing mounted and no bindfs running, whatever state the mount is in: a lazy
     /// unmount (never blocks on a hung mount), then SIGKILL of bindfs (a stopped process
     /// dies too, and its death fails any call still blocked). Idempotent.
-    public func unmount() {
+    package func unmount() {
         if deviceIfMountPointWithoutBlocking() {
             do {
                 _ = try ChildProcess.run("/usr/bin/umount", ["-l", mountPoint])

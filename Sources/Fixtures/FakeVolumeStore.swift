@@ -1,7 +1,7 @@
 // A VolumeStore wrapper that injects hangs and failures, for storage and engine tests.
 import Engine
 import KubeRuntime
-public import VolumeStorage
+package import VolumeStorage
 import Foundation
 
 /// Wraps a real ``VolumeStore`` (usually a ``MountedVolumeStore`` on a ``TempDirectory``) and
@@ -15,9 +15,9 @@ import Foundation
 /// ... member call times out, member unhealthy ...
 /// fake.clearFaults()                  // releases the hung threads too
 /// ```
-public final class FakeVolumeStore: VolumeStore, @unchecked Sendable {
+package final class FakeVolumeStore: VolumeStore, @unchecked Sendable {
     /// A fault for one operation (or all).
-    public enum Fault: Sendable {
+    package enum Fault: Sendable {
         /// Block the calling thread until ``FakeVolumeStore/releaseHangs()``.
         case hang
         /// Throw this error.
@@ -26,7 +26,7 @@ public final class FakeVolumeStore: VolumeStore, @unchecked Sendable {
         case failErrno(Int32)
     }
 
-    public let wrapped: any VolumeStore
+    package let wrapped: any VolumeStore
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var faults: [StorageOperation: Fault] = [:]
@@ -35,22 +35,22 @@ public final class FakeVolumeStore: VolumeStore, @unchecked Sendable {
     private var hungNow = 0
     private var calls: [StorageOperation: Int] = [:]
 
-    public init(wrapping store: any VolumeStore) {
+    package init(wrapping store: any VolumeStore) {
         wrapped = store
     }
 
-    public var member: String { wrapped.member }
-    public var location: String { wrapped.location }
+    package var member: String { wrapped.member }
+    package var location: String { wrapped.location }
 
     /// Injects `fault` for `operation`, or for every operation when `nil`.
-    public func inject(_ fault: Fault, for operation: StorageOperation? = nil) {
+    package func inject(_ fault: Fault, for operation: StorageOperation? = nil) {
         condition.lock()
         defer { condition.unlock() }
         if let operation { faults[operation] = fault } else { allOperationsFault = fault }
     }
 
     /// Removes every fault and releases hung calls.
-    public func clearFaults() {
+    package func clearFaults() {
         condition.lock()
         faults.removeAll()
         allOperationsFault = nil
@@ -59,7 +59,7 @@ public final class FakeVolumeStore: VolumeStore, @unchecked Sendable {
     }
 
     /// Lets every currently hung call continue (to the real store).
-    public func releaseHangs() {
+    package func releaseHangs() {
         condition.lock()
         releaseGeneration += 1
         condition.broadcast()
@@ -67,21 +67,21 @@ public final class FakeVolumeStore: VolumeStore, @unchecked Sendable {
     }
 
     /// Calls currently blocked in a hang.
-    public var hungCalls: Int {
+    package var hungCalls: Int {
         condition.lock()
         defer { condition.unlock() }
         return hungNow
     }
 
     /// How many times `operation` was called (faulty calls included).
-    public func callCount(_ operation: StorageOperation) -> Int {
+    package func callCount(_ operation: StorageOperation) -> Int {
         condition.lock()
         defer { condition.unlock() }
         return calls[operation, default: 0]
     }
 
     /// Total calls of all operations.
-    public var totalCalls: Int {
+    package var totalCalls: Int {
         condition.lock()
         defer { condition.unlock() }
         return calls.values.reduce(0, +)
@@ -111,52 +111,52 @@ public final class FakeVolumeStore: VolumeStore, @unchecked Sendable {
         }
     }
 
-    public func stat(_ path: RelativePath) throws(StorageError) -> FileInfo? {
+    package func stat(_ path: RelativePath) throws(StorageError) -> FileInfo? {
         try apply(.stat, path: path.description)
         return try wrapped.stat(path)
     }
 
-    public func makeDirectory(_ path: RelativePath, mode: FileMode, parentMode: FileMode?) throws(StorageError) -> MakeDirectoryOutcome {
+    package func makeDirectory(_ path: RelativePath, mode: FileMode, parentMode: FileMode?) throws(StorageError) -> MakeDirectoryOutcome {
         try apply(.makeDirectory, path: path.description)
         return try wrapped.makeDirectory(path, mode: mode, parentMode: parentMode)
     }
 
-    public func writeFile(_ path: RelativePath, contents: [UInt8], mode: FileMode) throws(StorageError) {
+    package func writeFile(_ path: RelativePath, contents: [UInt8], mode: FileMode) throws(StorageError) {
         try apply(.writeFile, path: path.description)
         try wrapped.writeFile(path, contents: contents, mode: mode)
     }
 
-    public func readFile(_ path: RelativePath, maxBytes: Int) throws(StorageError) -> [UInt8]? {
+    package func readFile(_ path: RelativePath, maxBytes: Int) throws(StorageError) -> [UInt8]? {
         try apply(.readFile, path: path.description)
         return try wrapped.readFile(path, maxBytes: maxBytes)
     }
 
-    public func rename(_ source: RelativePath, to destination: RelativePath) throws(StorageError) {
+    package func rename(_ source: RelativePath, to destination: RelativePath) throws(StorageError) {
         try apply(.rename, path: source.description)
         try wrapped.rename(source, to: destination)
     }
 
-    public func removeTree(_ path: RelativePath, budget: Duration?) throws(StorageError) -> RemoveTreeOutcome {
+    package func removeTree(_ path: RelativePath, budget: Duration?) throws(StorageError) -> RemoveTreeOutcome {
         try apply(.removeTree, path: path.description)
         return try wrapped.removeTree(path, budget: budget)
     }
 
-    public func listDirectory(_ path: RelativePath, maxEntries: Int) throws(StorageError) -> [String]? {
+    package func listDirectory(_ path: RelativePath, maxEntries: Int) throws(StorageError) -> [String]? {
         try apply(.listDirectory, path: path.description)
         return try wrapped.listDirectory(path, maxEntries: maxEntries)
     }
 
-    public func setMode(_ path: RelativePath, mode: FileMode) throws(StorageError) {
+    package func setMode(_ path: RelativePath, mode: FileMode) throws(StorageError) {
         try apply(.setMode, path: path.description)
         try wrapped.setMode(path, mode: mode)
     }
 
-    public func fileSystemStats() throws(StorageError) -> FileSystemStats {
+    package func fileSystemStats() throws(StorageError) -> FileSystemStats {
         try apply(.fileSystemStats, path: ".")
         return try wrapped.fileSystemStats()
     }
 
-    public func probe() throws(StorageError) {
+    package func probe() throws(StorageError) {
         try apply(.probe, path: ".")
         try wrapped.probe()
     }

@@ -1,14 +1,14 @@
 // The engine's view of a harness nfs-ganesha: a direct store's configuration, a direct
 // member of the configuration.
-public import Engine
+package import Engine
 import KubeRuntime
-public import VolumeStorage
-public import NFSServerHarness
+package import VolumeStorage
+package import NFSServerHarness
 
 extension GaneshaServer {
     /// The direct store's configuration for `export` (default: the first), with this
     /// server's ports, so that no rpcbind lookup is needed.
-    public func storeConfiguration(
+    package func storeConfiguration(
         member: String, export: String? = nil, timeout: Duration = .seconds(2)
     ) -> DirectNFSVolumeStore.Configuration {
         DirectNFSVolumeStore.Configuration(
@@ -16,7 +16,7 @@ extension GaneshaServer {
     }
 
     /// A `mode: direct` member on `export` (default: the first) with this server's ports.
-    public func memberConfiguration(
+    package func memberConfiguration(
         name: String, export: String? = nil, weight: Int = 1, state: MemberConfiguration.State = .active
     ) -> MemberConfiguration {
         MemberConfiguration(name: name, address: address, export: exportPath(export), mountPath: nil, weight: weight,

@@ -1,12 +1,12 @@
 /// SplitMix64: a small deterministic generator, so every randomised test and benchmark
 /// input comes from a fixed seed and a failure can be replayed from the seed it prints.
 /// (LocalCluster has its own for fault injection: a library does not depend on test code.)
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    public private(set) var state: UInt64
+package struct SeededGenerator: RandomNumberGenerator, Sendable {
+    package private(set) var state: UInt64
 
-    public init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -17,7 +17,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
 /// `count` distinct server names as operators write them: IPv4 addresses, host names and
 /// IPv6 addresses, from `seed`.
-public func randomServerNames(count: Int, seed: UInt64) -> [String] {
+package func randomServerNames(count: Int, seed: UInt64) -> [String] {
     var rng = SeededGenerator(seed: seed)
     var seen = Set<String>()
     var names: [String] = []

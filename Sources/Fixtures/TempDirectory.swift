@@ -5,12 +5,12 @@ import NFSServerHarness
 
 /// A fresh directory under the system temporary directory (`mkdtemp`), removed by
 /// ``remove()`` or when the value is released. Removal never follows symlinks.
-public final class TempDirectory: Sendable {
+package final class TempDirectory: Sendable {
     /// Absolute path of the directory.
-    public let path: String
+    package let path: String
 
     /// Creates `<tmp>/<prefix>.XXXXXX`.
-    public init(prefix: String = "ncp-test") throws {
+    package init(prefix: String = "ncp-test") throws {
         do throws(TemporaryDirectories.Failure) {
             path = try TemporaryDirectories.make(prefix: prefix)
         } catch {
@@ -23,13 +23,13 @@ public final class TempDirectory: Sendable {
     }
 
     /// `path/relative`.
-    public func child(_ relative: String) -> String {
+    package func child(_ relative: String) -> String {
         path + "/" + relative
     }
 
     /// Creates `path/relative` (with parents) and returns its path.
     @discardableResult
-    public func makeDirectory(_ relative: String) throws -> String {
+    package func makeDirectory(_ relative: String) throws -> String {
         let full = child(relative)
         try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
         return full
@@ -38,7 +38,7 @@ public final class TempDirectory: Sendable {
     /// Writes a file at `path/relative` (creating missing parent directories) and returns
     /// its path.
     @discardableResult
-    public func writeFile(_ relative: String, _ contents: String) throws -> String {
+    package func writeFile(_ relative: String, _ contents: String) throws -> String {
         let full = child(relative)
         let parent = (full as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
@@ -48,17 +48,17 @@ public final class TempDirectory: Sendable {
 
     /// Same as ``writeFile(_:_:)``.
     @discardableResult
-    public func write(_ relative: String, _ contents: String) throws -> String {
+    package func write(_ relative: String, _ contents: String) throws -> String {
         try writeFile(relative, contents)
     }
 
     /// Removes `path/relative`.
-    public func remove(_ relative: String) throws {
+    package func remove(_ relative: String) throws {
         try FileManager.default.removeItem(atPath: child(relative))
     }
 
     /// Removes the directory and everything in it (symlinks are removed, not followed).
-    public func remove() {
+    package func remove() {
         guard FileManager.default.fileExists(atPath: path) else { return }
         do {
             try FileManager.default.removeItem(atPath: path)
@@ -70,10 +70,10 @@ public final class TempDirectory: Sendable {
 }
 
 /// Why a temporary directory could not be made.
-public enum TempDirectoryError: Error, CustomStringConvertible {
+package enum TempDirectoryError: Error, CustomStringConvertible {
     case cannotCreate(base: String, errno: Int32)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .cannotCreate(let base, let code): "mkdtemp in \(base) failed: errno \(code)"
         }

@@ -8,16 +8,16 @@ import Glibc
 ///
 /// Used by ``GaneshaServer`` (and TestSupport's `BindfsMount`). Blocking methods (``waitForExit(timeout:)``)
 /// belong on a dedicated thread (``HelperThread/run(_:)``), never on the cooperative pool.
-public final class ChildProcess: @unchecked Sendable {
+package final class ChildProcess: @unchecked Sendable {
     private let process: Process
     /// The command line, for messages.
-    public let commandLine: String
+    package let commandLine: String
     /// Where stdout and stderr go.
-    public let logPath: String?
+    package let logPath: String?
 
     /// Starts `executable` with `arguments`; stdout and stderr are appended to `logPath`
     /// (or discarded).
-    public init(_ executable: String, _ arguments: [String], logPath: String? = nil) throws(HelperError) {
+    package init(_ executable: String, _ arguments: [String], logPath: String? = nil) throws(HelperError) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -44,17 +44,17 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    public var pid: Int32 { process.processIdentifier }
+    package var pid: Int32 { process.processIdentifier }
 
-    public var isRunning: Bool { process.isRunning }
+    package var isRunning: Bool { process.isRunning }
 
     /// The exit status (or signal number) once the process ended.
-    public var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
+    package var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
 
     /// Sends `signal` (SIGSTOP, SIGCONT, SIGKILL...) to the process. For SIGSTOP, returns
     /// once the kernel reports it stopped (a multi-threaded process stops each thread at its
     /// next return to user space, which takes a moment on a busy machine).
-    public func send(_ signal: Int32) {
+    package func send(_ signal: Int32) {
         guard process.isRunning else { return }
         let pid = process.processIdentifier
         kill(pid, signal)
@@ -85,25 +85,25 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Blocks until the process ended or `timeout` passed; true when it ended.
     @discardableResult
-    public func waitForExit(timeout: Duration) -> Bool {
+    package func waitForExit(timeout: Duration) -> Bool {
         HelperThread.poll(timeout: timeout) { !self.process.isRunning }
     }
 
     /// SIGKILL and wait for the exit (a stopped process dies too).
-    public func killAndWait() {
+    package func killAndWait() {
         send(SIGKILL)
         waitForExit(timeout: .seconds(10))
     }
 
     /// The last `lines` lines of the log, for failure messages.
-    public func logTail(lines: Int = 15) -> String {
+    package func logTail(lines: Int = 15) -> String {
         guard let logPath, let data = FileManager.default.contents(atPath: logPath) else { return "(no log)" }
         let text = String(decoding: data, as: UTF8.self)
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
     }
 
     /// Runs a command to its end (blocking) and returns its exit status and output.
-    public static func run(
+    package static func run(
         _ executable: String, _ arguments: [String], environment extra: [String: String] = [:]
     ) throws(HelperError) -> (status: Int32, output: String) {
         let process = Process()
@@ -134,7 +134,7 @@ extension ChildProcess {
     /// The child gets /dev/null as 0, 1 and 2 and no other descriptor of ours: the daemon
     /// it leaves behind outlives this process, and an inherited pipe (whatever ran the
     /// tests reads to its end) would stay open as long as the daemon runs.
-    public static func spawnAndWait(_ executable: String, _ arguments: [String]) throws(HelperError) -> Int32 {
+    package static func spawnAndWait(_ executable: String, _ arguments: [String]) throws(HelperError) -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

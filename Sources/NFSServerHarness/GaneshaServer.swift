@@ -41,11 +41,11 @@ public final class GaneshaServer: @unchecked Sendable {
     /// One exported directory.
     public struct Export: Sendable, Hashable {
         /// The pseudo path is `/<name>`; also the directory name under `exports/`.
-        public var name: String
+        package var name: String
         /// `Squash = Root_Squash`: requests from uid 0 run as the anonymous user.
-        public var rootSquash: Bool
+        package var rootSquash: Bool
         /// Mount a tmpfs of this many bytes on the export directory (a "disk full" test).
-        public var tmpfsBytes: Int?
+        package var tmpfsBytes: Int?
 
         public init(name: String, rootSquash: Bool = false, tmpfsBytes: Int? = nil) {
             self.name = name
@@ -54,11 +54,11 @@ public final class GaneshaServer: @unchecked Sendable {
         }
     }
 
-    public let exports: [Export]
+    package let exports: [Export]
     public let nfsPort: UInt16
     public let mountPort: UInt16
     /// Holds the configuration, the logs and (under `exports/`) the exported directories.
-    public let directory: String
+    package let directory: String
     /// Whether ``stop()`` removes ``directory``: set once a start succeeded in a directory
     /// the server made (a failed attempt leaves it to the next one).
     private let ownsDirectory = Mutex(false)
@@ -90,7 +90,7 @@ public final class GaneshaServer: @unchecked Sendable {
     /// documentation).
     /// - Parameter directory: where to put the configuration, logs and exports (created if
     ///   missing, kept by ``stop()``); nil: a new temporary directory, removed by ``stop()``.
-    public static func start(exports: [Export] = [Export(name: "export")], directory: String? = nil) async throws(HelperError) -> GaneshaServer {
+    package static func start(exports: [Export] = [Export(name: "export")], directory: String? = nil) async throws(HelperError) -> GaneshaServer {
         try await HelperThread.run { () throws(HelperError) in try startBlocking(exports: exports, directory: directory) }
     }
 
@@ -154,17 +154,17 @@ public final class GaneshaServer: @unchecked Sendable {
     /// SIGSTOP: the server keeps its sockets but answers nothing. Returns once every
     /// thread of the server is stopped (waited for on a helper thread: on a busy machine
     /// that takes a moment).
-    public func suspend() async {
+    package func suspend() async {
         guard let process = state.withLock({ $0 }) else { return }
         await HelperThread.run { process.send(SIGSTOP) }
     }
 
     /// SIGCONT after ``suspend()``.
-    public func resume() { state.withLock { $0 }?.send(SIGCONT) }
+    package func resume() { state.withLock { $0 }?.send(SIGCONT) }
 
     /// SIGKILL (a crash); ``restart()`` brings it back. Returns once the process is gone.
     /// (Declared `throws` for source compatibility; it does not fail.)
-    public func kill() async throws {
+    package func kill() async throws {
         let process = state.withLock { current -> ChildProcess? in
             defer { current = nil }
             return current
@@ -176,7 +176,7 @@ public final class GaneshaServer: @unchecked Sendable {
     /// Kills the server if it runs, then starts it again with the same exports and ports.
     /// A start that fails (ganesha exits with status 2 when it cannot bind or register) is
     /// tried again a few times: the old process's sockets may take a moment to go.
-    public func restart() async throws(HelperError) {
+    package func restart() async throws(HelperError) {
         let process = state.withLock { current -> ChildProcess? in
             defer { current = nil }
             return current
@@ -197,7 +197,7 @@ public final class GaneshaServer: @unchecked Sendable {
     }
 
     /// The end of ganesha's log, for failure messages.
-    public func logTail(lines: Int = 20) -> String {
+    package func logTail(lines: Int = 20) -> String {
         guard let data = FileManager.default.contents(atPath: directory + "/ganesha.log") else { return "(no log)" }
         return String(decoding: data, as: UTF8.self)
             .split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")

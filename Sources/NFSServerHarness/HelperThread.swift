@@ -20,7 +20,7 @@ public enum HelperThread {
     }
 
     /// Blocks the calling (helper) thread for `duration`.
-    public static func sleep(_ duration: Duration) {
+    package static func sleep(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
         var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
         nanosleep(&request, nil)
@@ -28,7 +28,7 @@ public enum HelperThread {
 
     /// Calls `condition` every 20 ms until it is true or `timeout` passed (blocking).
     @discardableResult
-    public static func poll(timeout: Duration, interval: Duration = .milliseconds(20), _ condition: () -> Bool) -> Bool {
+    package static func poll(timeout: Duration, interval: Duration = .milliseconds(20), _ condition: () -> Bool) -> Bool {
         let deadline = ContinuousClock.now + timeout
         while true {
             if condition() { return true }
@@ -39,10 +39,10 @@ public enum HelperThread {
 }
 
 /// Debian packages the real-server helpers need, installed once per process when missing.
-public enum HelperPackages {
+package enum HelperPackages {
     /// Installs `packages` unless `probe` exists; `apt-get update` first if the install
     /// fails (a fresh machine may have no package lists). Blocking.
-    public static func ensure(_ packages: [String], probe: String) throws(HelperError) {
+    package static func ensure(_ packages: [String], probe: String) throws(HelperError) {
         if FileManager.default.isExecutableFile(atPath: probe) { return }
         let apt = "/usr/bin/apt-get"
         let install = ["install", "-y", "-q"] + packages

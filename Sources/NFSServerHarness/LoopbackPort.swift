@@ -3,14 +3,14 @@ import Foundation
 import Glibc
 
 /// Loopback TCP helpers.
-public enum LoopbackPort {
+package enum LoopbackPort {
     /// A port that was free on 127.0.0.1 a moment ago, for a server.
     ///
     /// Taken *below* the kernel's ephemeral range (`ip_local_port_range`) when possible:
     /// a client socket never gets such a port as its local port, so nothing can take a
     /// server's port between this check and the server's bind, nor while a test server is
     /// down before its restart on the same ports.
-    public static func free() throws(HelperError) -> UInt16 {
+    package static func free() throws(HelperError) -> UInt16 {
         let ephemeralLow = ephemeralRangeStart()
         if ephemeralLow > 12_000 {
             for _ in 0..<64 {
@@ -59,7 +59,7 @@ public enum LoopbackPort {
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port`.
-    public static func isListening(_ port: UInt16) -> Bool {
+    package static func isListening(_ port: UInt16) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }

@@ -3,15 +3,15 @@ import Foundation
 import Glibc
 
 /// `mkdtemp` under `$TMPDIR` (default /tmp).
-public enum TemporaryDirectories {
+package enum TemporaryDirectories {
     /// `mkdtemp` failed in `base` with `errno`.
-    public struct Failure: Error, Sendable {
-        public let base: String
-        public let errno: Int32
+    package struct Failure: Error, Sendable {
+        package let base: String
+        package let errno: Int32
     }
 
     /// Creates `<tmp>/<prefix>.XXXXXX` (mode 0700) and returns its path.
-    public static func make(prefix: String) throws(Failure) -> String {
+    package static func make(prefix: String) throws(Failure) -> String {
         let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array((base + "/" + prefix + ".XXXXXX").utf8CString)
         let created = template.withUnsafeMutableBufferPointer { buffer -> UnsafeMutablePointer<CChar>? in

@@ -1,15 +1,15 @@
 // Runs the built `nfs-cluster-provisioner` binary for end-to-end tests.
-public import Foundation
+package import Foundation
 import Glibc
 
 /// A child process of the daemon binary, its output captured to files.
-public final class DaemonProcess: @unchecked Sendable {
-    public let process: Process
-    public let outputPath: String
-    public let errorPath: String
+package final class DaemonProcess: @unchecked Sendable {
+    package let process: Process
+    package let outputPath: String
+    package let errorPath: String
 
     /// The built binary, next to the test bundle (`swift test` builds every product).
-    public static func binaryPath() throws -> String {
+    package static func binaryPath() throws -> String {
         let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var directory = testBinary.deletingLastPathComponent()
         // The test runner may be inside `<name>.xctest/` on some platforms.
@@ -23,7 +23,7 @@ public final class DaemonProcess: @unchecked Sendable {
 
     /// Starts the binary with `arguments`; `environment` replaces the inherited one except
     /// PATH, HOME and TMPDIR.
-    public init(arguments: [String], environment: [String: String] = [:], directory: TempDirectory, name: String = "daemon") throws {
+    package init(arguments: [String], environment: [String: String] = [:], directory: TempDirectory, name: String = "daemon") throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.binaryPath())
         process.arguments = arguments
@@ -42,17 +42,17 @@ public final class DaemonProcess: @unchecked Sendable {
         try process.run()
     }
 
-    public var pid: Int32 { process.processIdentifier }
-    public var isRunning: Bool { process.isRunning }
-    public var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
-    public var errorOutput: String { (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "" }
+    package var pid: Int32 { process.processIdentifier }
+    package var isRunning: Bool { process.isRunning }
+    package var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+    package var errorOutput: String { (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "" }
 
-    public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    package func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
     /// Waits for the process to exit (polling, 20 ms apart); returns its exit status, or
     /// throws after `timeout` (and kills it).
     @discardableResult
-    public func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
+    package func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             if ContinuousClock.now > deadline {
@@ -65,7 +65,7 @@ public final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Waits until the standard error contains `text`.
-    public func waitForLog(_ text: String, timeout: Duration = .seconds(30)) async throws {
+    package func waitForLog(_ text: String, timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
         while !errorOutput.contains(text) {
             if ContinuousClock.now > deadline || !process.isRunning {
@@ -80,12 +80,12 @@ public final class DaemonProcess: @unchecked Sendable {
     }
 }
 
-public enum DaemonProcessError: Error, CustomStringConvertible {
+package enum DaemonProcessError: Error, CustomStringConvertible {
     case binaryMissing(String)
     case didNotExit(stderr: String)
     case logNotSeen(String, stderr: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .binaryMissing(let path): return "the daemon binary is not at \(path); build it first (swift build)"
         case .didNotExit(let err): return "the daemon did not exit in time; its stderr:\n\(err.suffix(4000))"
@@ -95,7 +95,7 @@ public enum DaemonProcessError: Error, CustomStringConvertible {
 }
 
 /// Runs the binary to completion (for short commands) and returns (status, stdout, stderr).
-public func runDaemon(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
+package func runDaemon(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
                       timeout: Duration = .seconds(60)) async throws -> (status: Int32, stdout: String, stderr: String) {
     let directory = try TempDirectory(prefix: "ncp-cli")
     let p = try DaemonProcess(arguments: arguments, environment: environment, directory: directory)

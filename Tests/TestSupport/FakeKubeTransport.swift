@@ -2,12 +2,12 @@
 // method and path, requests are recorded, bodies can be split into chunks, fail mid-way,
 // hang until cancelled, or be fed by the test while the code under test reads them.
 import Engine
-public import KubeRuntime
+package import KubeRuntime
 import VolumeStorage
 import Synchronization
 
 /// How a fake response body ends after its chunks.
-public enum FakeBodyEnd: Sendable {
+package enum FakeBodyEnd: Sendable {
     /// The stream ends normally.
     case clean
     /// The connection breaks.
@@ -17,7 +17,7 @@ public enum FakeBodyEnd: Sendable {
 }
 
 /// A scripted response.
-public enum FakeResponse: Sendable {
+package enum FakeResponse: Sendable {
     /// `status` with a body given as text, delivered as chunks of the given sizes (all of it
     /// in one chunk when `chunkSizes` is empty), then `end`.
     case body(status: Int, text: String, headers: [HeaderField] = [], chunkSizes: [Int] = [], end: FakeBodyEnd = .clean)
@@ -29,49 +29,49 @@ public enum FakeResponse: Sendable {
     case handler(@Sendable (TransportRequest) async throws -> TransportResponse)
 
     /// A JSON body (`Content-Type: application/json`).
-    public static func json(_ status: Int, _ text: String, headers: [HeaderField] = []) -> FakeResponse {
+    package static func json(_ status: Int, _ text: String, headers: [HeaderField] = []) -> FakeResponse {
         .body(status: status, text: text, headers: [HeaderField("Content-Type", "application/json")] + headers)
     }
 
     /// A plain-text body.
-    public static func text(_ status: Int, _ text: String, headers: [HeaderField] = []) -> FakeResponse {
+    package static func text(_ status: Int, _ text: String, headers: [HeaderField] = []) -> FakeResponse {
         .body(status: status, text: text, headers: [HeaderField("Content-Type", "text/plain; charset=utf-8")] + headers)
     }
 
     /// A watch stream: the given lines, chunked, then `end`.
-    public static func watch(_ lines: [String], chunkSizes: [Int] = [], end: FakeBodyEnd = .clean) -> FakeResponse {
+    package static func watch(_ lines: [String], chunkSizes: [Int] = [], end: FakeBodyEnd = .clean) -> FakeResponse {
         .body(status: 200, text: lines.map { $0 + "\n" }.joined(), headers: [HeaderField("Content-Type", "application/json")],
               chunkSizes: chunkSizes, end: end)
     }
 }
 
 /// The test's end of a body that is read while the test writes it.
-public final class FakeBodyFeed: Sendable {
+package final class FakeBodyFeed: Sendable {
     let stream: AsyncThrowingStream<[UInt8], any Error>
     private let continuation: AsyncThrowingStream<[UInt8], any Error>.Continuation
 
-    public init() {
+    package init() {
         (stream, continuation) = AsyncThrowingStream.makeStream(of: [UInt8].self, throwing: (any Error).self)
     }
 
     /// Sends bytes to the reader.
-    public func send(_ text: String) {
+    package func send(_ text: String) {
         continuation.yield(Array(text.utf8))
     }
 
     /// Ends the body normally.
-    public func finish() {
+    package func finish() {
         continuation.finish()
     }
 
     /// Breaks the body.
-    public func fail(_ error: TransportError) {
+    package func fail(_ error: TransportError) {
         continuation.finish(throwing: error)
     }
 }
 
 /// The scripted transport.
-public final class FakeKubeTransport: HTTPTransport {
+package final class FakeKubeTransport: HTTPTransport {
     private struct Route {
         var method: HTTPMethod?
         var path: String?
@@ -86,29 +86,29 @@ public final class FakeKubeTransport: HTTPTransport {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
     /// Queues `response` for the next request with this method and path (path without the
     /// query; nil matches any). Routes are used once, first queued first.
-    public func enqueue(_ method: HTTPMethod? = nil, _ path: String? = nil, _ response: FakeResponse) {
+    package func enqueue(_ method: HTTPMethod? = nil, _ path: String? = nil, _ response: FakeResponse) {
         state.withLock { $0.routes.append(Route(method: method, path: path, response: response)) }
     }
 
     /// Every request received so far, in order.
-    public var requests: [TransportRequest] {
+    package var requests: [TransportRequest] {
         state.withLock { $0.requests }
     }
 
     /// Routes not used yet.
-    public var unusedRouteCount: Int {
+    package var unusedRouteCount: Int {
         state.withLock { $0.routes.count }
     }
 
-    public var isShutDown: Bool {
+    package var isShutDown: Bool {
         state.withLock { $0.shutDown }
     }
 
-    public func send(_ request: TransportRequest) async throws -> TransportResponse {
+    package func send(_ request: TransportRequest) async throws -> TransportResponse {
         let path = request.path
         let response: FakeResponse? = state.withLock { state in
             state.requests.append(request)
@@ -140,12 +140,12 @@ public final class FakeKubeTransport: HTTPTransport {
         }
     }
 
-    public func shutdown() async throws {
+    package func shutdown() async throws {
         state.withLock { $0.shutDown = true }
     }
 
     /// Splits `bytes` into chunks of the given sizes (cycled); one chunk if none given.
-    public static func split(_ bytes: [UInt8], sizes: [Int]) -> [[UInt8]] {
+    package static func split(_ bytes: [UInt8], sizes: [Int]) -> [[UInt8]] {
         guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }) else { return bytes.isEmpty ? [] : [bytes] }
         var chunks: [[UInt8]] = []
         var index = 0
@@ -203,12 +203,12 @@ private final class StreamIteratorBox: @unchecked Sendable {
 
 extension TransportRequest {
     /// The path without the query.
-    public var path: String {
+    package var path: String {
         String(pathAndQuery.prefix { $0 != "?" })
     }
 
     /// The query parameters, percent-decoded (last value wins).
-    public var query: [String: String] {
+    package var query: [String: String] {
         guard let mark = pathAndQuery.firstIndex(of: "?") else { return [:] }
         var result: [String: String] = [:]
         for pair in pathAndQuery[pathAndQuery.index(after: mark)...].split(separator: "&") {
@@ -220,7 +220,7 @@ extension TransportRequest {
     }
 
     /// The body as text.
-    public var bodyText: String? {
+    package var bodyText: String? {
         body.map { String(decoding: $0, as: UTF8.self) }
     }
 

@@ -1,5 +1,5 @@
 import Engine
-public import KubeRuntime
+package import KubeRuntime
 import VolumeStorage
 import Synchronization
 
@@ -7,13 +7,13 @@ import Synchronization
 /// resourceVersion; an update with a stale one is a conflict; a create of an existing one
 /// is AlreadyExists. Shared by several ``FakeLeaseStore`` handles (one per candidate), each
 /// of which can be cut off to play a network partition.
-public final class FakeLeaseBackend: Sendable {
+package final class FakeLeaseBackend: Sendable {
     private let state = Mutex<(lease: StoredLease?, version: Int, writes: Int)>((nil, 0, 0))
 
-    public init() {}
+    package init() {}
 
-    public var lease: StoredLease? { state.withLock { $0.lease } }
-    public var writeCount: Int { state.withLock { $0.writes } }
+    package var lease: StoredLease? { state.withLock { $0.lease } }
+    package var writeCount: Int { state.withLock { $0.writes } }
 
     func get() -> StoredLease? { state.withLock { $0.lease } }
 
@@ -41,30 +41,30 @@ public final class FakeLeaseBackend: Sendable {
     }
 }
 
-public final class FakeLeaseStore: LeaseStore {
-    public let backend: FakeLeaseBackend
+package final class FakeLeaseStore: LeaseStore {
+    package let backend: FakeLeaseBackend
     private let partitioned = Atomic<Bool>(false)
 
-    public init(backend: FakeLeaseBackend) { self.backend = backend }
+    package init(backend: FakeLeaseBackend) { self.backend = backend }
 
     /// While true, every call fails like an unreachable API server.
-    public func setPartitioned(_ value: Bool) { partitioned.store(value, ordering: .sequentiallyConsistent) }
+    package func setPartitioned(_ value: Bool) { partitioned.store(value, ordering: .sequentiallyConsistent) }
 
     private func check() throws(LeaseStoreError) {
         if partitioned.load(ordering: .sequentiallyConsistent) { throw .failed("connection refused (test partition)") }
     }
 
-    public func get() async throws(LeaseStoreError) -> StoredLease? {
+    package func get() async throws(LeaseStoreError) -> StoredLease? {
         try check()
         return backend.get()
     }
 
-    public func create(_ record: LeaseRecord) async throws(LeaseStoreError) -> StoredLease {
+    package func create(_ record: LeaseRecord) async throws(LeaseStoreError) -> StoredLease {
         try check()
         return try backend.create(record)
     }
 
-    public func update(_ record: LeaseRecord, resourceVersion: String) async throws(LeaseStoreError) -> StoredLease {
+    package func update(_ record: LeaseRecord, resourceVersion: String) async throws(LeaseStoreError) -> StoredLease {
         try check()
         return try backend.update(record, resourceVersion: resourceVersion)
     }

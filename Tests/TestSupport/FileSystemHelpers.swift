@@ -1,20 +1,20 @@
 // Small filesystem helpers shared by the storage and engine tests.
 import Glibc
 import Foundation
-public import VolumeStorage
+package import VolumeStorage
 
 /// `RelativePath` from a literal known to be valid.
-public func rel(_ string: String) throws(StorageError) -> RelativePath {
+package func rel(_ string: String) throws(StorageError) -> RelativePath {
     try RelativePath(string)
 }
 
 /// A local filesystem call of a test helper failed.
-public struct LocalFileSystemError: Error, CustomStringConvertible {
-    public var description: String
+package struct LocalFileSystemError: Error, CustomStringConvertible {
+    package var description: String
 }
 
 /// Writes zeros into `path` until the filesystem is full (ENOSPC).
-public func fillFileSystem(at path: String) throws {
+package func fillFileSystem(at path: String) throws {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     guard fd >= 0 else { throw LocalFileSystemError(description: "cannot create \(path): errno \(errno)") }
     defer { close(fd) }
@@ -30,7 +30,7 @@ public func fillFileSystem(at path: String) throws {
 
 /// Runs a blocking `body` (a child process waited for, a slow file walk) on a thread of its
 /// own and awaits it, so that it never holds one of the few threads every async test shares.
-public func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+package func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread {
             do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }

@@ -2,36 +2,36 @@
 // cluster's generated kubeconfig) for the client's integration tests. Each test gets its
 // own cluster on a random port; `withKubeCluster` shuts both down whatever happens.
 import Engine
-public import KubeRuntime
+package import KubeRuntime
 import VolumeStorage
-public import LocalCluster
+package import LocalCluster
 import Foundation
 import Logging
 
 /// A running LocalCluster and a client connected to it.
-public struct KubeClusterHarness: Sendable {
-    public let cluster: LocalCluster
-    public let client: KubeClient
+package struct KubeClusterHarness: Sendable {
+    package let cluster: LocalCluster
+    package let client: KubeClient
     /// The client's virtual clock: backoff and rate-limit waits return at once and are
     /// recorded; token refresh intervals pass only when a test advances it.
-    public let clock: KubeManualClock
+    package let clock: KubeManualClock
     /// Where the kubeconfig (and token file, if any) live.
-    public let directory: TempDirectory
-    public let kubeconfigPath: String
+    package let directory: TempDirectory
+    package let kubeconfigPath: String
 }
 
 /// How the harness sets the client up.
-public struct KubeHarnessOptions: Sendable {
+package struct KubeHarnessOptions: Sendable {
     /// Write the token to a file and use `tokenFile` (re-read) instead of `token`.
-    public var tokenInFile: String?
+    package var tokenInFile: String?
     /// Client retry policy.
-    public var retry: RetryPolicy = .default
+    package var retry: RetryPolicy = .default
     /// Client rate limit; unlimited by default so tests are not paced.
-    public var rateLimit: RateLimit = .unlimited
+    package var rateLimit: RateLimit = .unlimited
     /// Called before each request leaves the client (to change the cluster between requests).
-    public var beforeRequest: (@Sendable (TransportRequest, LocalCluster) async -> Void)?
+    package var beforeRequest: (@Sendable (TransportRequest, LocalCluster) async -> Void)?
 
-    public init(tokenInFile: String? = nil, retry: RetryPolicy = .default, rateLimit: RateLimit = .unlimited,
+    package init(tokenInFile: String? = nil, retry: RetryPolicy = .default, rateLimit: RateLimit = .unlimited,
                 beforeRequest: (@Sendable (TransportRequest, LocalCluster) async -> Void)? = nil) {
         self.tokenInFile = tokenInFile
         self.retry = retry
@@ -42,7 +42,7 @@ public struct KubeHarnessOptions: Sendable {
 
 /// Starts a LocalCluster configured by `configure`, connects a client through a kubeconfig
 /// written to a temporary directory, runs `body`, and shuts everything down.
-public func withKubeCluster<T: Sendable>(
+package func withKubeCluster<T: Sendable>(
     options: KubeHarnessOptions = KubeHarnessOptions(),
     configure: (inout LocalClusterConfiguration) -> Void = { _ in },
     _ body: (KubeClusterHarness) async throws -> T
@@ -99,7 +99,7 @@ public func withKubeCluster<T: Sendable>(
 extension LocalCluster {
     /// The requests served so far as `verb rv=<resourceVersion>` lines (list/watch only),
     /// for asserting how a watcher listed and watched.
-    public var listWatchLog: [String] {
+    package var listWatchLog: [String] {
         requestLog.compactMap { record -> String? in
             guard let verb = record.verb, verb == .list || verb == .watch else { return nil }
             var query: [String: String] = [:]
@@ -113,21 +113,21 @@ extension LocalCluster {
 }
 
 /// Runs a hook before passing each request to another transport.
-public final class KubeHookTransport: HTTPTransport {
+package final class KubeHookTransport: HTTPTransport {
     private let base: any HTTPTransport
     private let hook: @Sendable (TransportRequest) async -> Void
 
-    public init(base: any HTTPTransport, hook: @escaping @Sendable (TransportRequest) async -> Void) {
+    package init(base: any HTTPTransport, hook: @escaping @Sendable (TransportRequest) async -> Void) {
         self.base = base
         self.hook = hook
     }
 
-    public func send(_ request: TransportRequest) async throws -> TransportResponse {
+    package func send(_ request: TransportRequest) async throws -> TransportResponse {
         await hook(request)
         return try await base.send(request)
     }
 
-    public func shutdown() async throws {
+    package func shutdown() async throws {
         try await base.shutdown()
     }
 }

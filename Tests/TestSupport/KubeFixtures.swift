@@ -1,15 +1,15 @@
 // JSON builders for client and watcher tests: objects, lists, watch event lines and
 // Status bodies as the API server writes them (docs/kubernetes-api-behaviour.md).
 import Engine
-public import KubeRuntime
+package import KubeRuntime
 import VolumeStorage
 import Foundation
 import Logging
 
 /// Builders of API server JSON.
-public enum KubeFixtures {
+package enum KubeFixtures {
     /// A client on `transport` with a virtual clock, fixed jitter, no rate limit by default.
-    public static func client(
+    package static func client(
         transport: FakeKubeTransport, clock: KubeManualClock = KubeManualClock(),
         rateLimit: RateLimit = .unlimited, retry: RetryPolicy = .default, bearerToken: BearerToken? = .fixed("t0k3n"),
         jitter: Double = 0.5
@@ -22,7 +22,7 @@ public enum KubeFixtures {
     }
 
     /// A PersistentVolumeClaim object.
-    public static func pvc(_ name: String, namespace: String = "default", rv: String, uid: String? = nil,
+    package static func pvc(_ name: String, namespace: String = "default", rv: String, uid: String? = nil,
                            storage: String = "1Gi", extra: String = "") -> String {
         """
         {"kind":"PersistentVolumeClaim","apiVersion":"v1","metadata":{"name":"\(name)","namespace":"\(namespace)",\
@@ -32,7 +32,7 @@ public enum KubeFixtures {
     }
 
     /// A PersistentVolume object.
-    public static func pv(_ name: String, rv: String, phase: String = "Available", extra: String = "") -> String {
+    package static func pv(_ name: String, rv: String, phase: String = "Available", extra: String = "") -> String {
         """
         {"kind":"PersistentVolume","apiVersion":"v1","metadata":{"name":"\(name)","uid":"uid-\(name)",\
         "resourceVersion":"\(rv)"},"spec":{"capacity":{"storage":"1Gi"},"accessModes":["ReadWriteMany"],\
@@ -42,23 +42,23 @@ public enum KubeFixtures {
     }
 
     /// A list of `kind` with the given item JSONs.
-    public static func list(_ kind: String, rv: String, items: [String], continue token: String? = nil) -> String {
+    package static func list(_ kind: String, rv: String, items: [String], continue token: String? = nil) -> String {
         let meta = "\"resourceVersion\":\"\(rv)\"" + (token.map { ",\"continue\":\"\($0)\"" } ?? "")
         return "{\"kind\":\"\(kind)List\",\"apiVersion\":\"v1\",\"metadata\":{\(meta)},\"items\":[\(items.joined(separator: ","))]}"
     }
 
     /// A watch event line.
-    public static func event(_ type: String, _ object: String) -> String {
+    package static func event(_ type: String, _ object: String) -> String {
         "{\"type\":\"\(type)\",\"object\":\(object)}"
     }
 
     /// A BOOKMARK event line for `kind`.
-    public static func bookmark(_ kind: String, rv: String) -> String {
+    package static func bookmark(_ kind: String, rv: String) -> String {
         event("BOOKMARK", "{\"kind\":\"\(kind)\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"\(rv)\"}}")
     }
 
     /// A Status body.
-    public static func status(_ code: Int, reason: String, message: String = "", retryAfterSeconds: Int? = nil,
+    package static func status(_ code: Int, reason: String, message: String = "", retryAfterSeconds: Int? = nil,
                               causes: String? = nil) -> String {
         var details = ""
         if retryAfterSeconds != nil || causes != nil {
@@ -71,7 +71,7 @@ public enum KubeFixtures {
     }
 
     /// `text` as a JSON string literal (quotes and backslashes escaped).
-    public static func jsonString(_ text: String) -> String {
+    package static func jsonString(_ text: String) -> String {
         var result = "\""
         for character in text.unicodeScalars {
             switch character {
@@ -85,12 +85,12 @@ public enum KubeFixtures {
     }
 
     /// An ERROR watch event carrying a Status.
-    public static func errorEvent(_ code: Int, reason: String, message: String = "") -> String {
+    package static func errorEvent(_ code: Int, reason: String, message: String = "") -> String {
         event("ERROR", status(code, reason: reason, message: message))
     }
 
     /// Parses a JSON text (for comparing bodies semantically).
-    public static func json(_ text: String) throws -> JSONValue {
+    package static func json(_ text: String) throws -> JSONValue {
         try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
     }
 }

@@ -2,12 +2,12 @@
 // clock by the requested duration, recording it, so backoff and rate-limit tests assert on
 // the exact waits without waiting.
 import Engine
-public import KubeRuntime
+import KubeRuntime
 import VolumeStorage
 import Synchronization
 
 /// An auto-advancing manual clock.
-public final class KubeManualClock: EngineClock {
+package final class KubeManualClock: EngineClock {
     private struct State {
         var now: Duration = .seconds(1000)
         var sleeps: [Duration] = []
@@ -15,28 +15,28 @@ public final class KubeManualClock: EngineClock {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
-    public var now: Duration {
+    package var now: Duration {
         state.withLock { $0.now }
     }
 
     /// Every sleep requested so far, in order (zero-length sleeps included).
-    public var sleeps: [Duration] {
+    package var sleeps: [Duration] {
         state.withLock { $0.sleeps }
     }
 
     /// The sum of all sleeps.
-    public var totalSlept: Duration {
+    package var totalSlept: Duration {
         sleeps.reduce(.zero, +)
     }
 
     /// Moves the clock forward without sleeping (time passing between calls).
-    public func advance(by duration: Duration) {
+    package func advance(by duration: Duration) {
         state.withLock { $0.now += duration }
     }
 
-    public func sleep(for duration: Duration) async throws {
+    package func sleep(for duration: Duration) async throws {
         try Task.checkCancellation()
         state.withLock { state in
             state.sleeps.append(duration)

@@ -1,9 +1,9 @@
 // A tiny PKI for HTTPS tests: a CA, a server certificate valid for 127.0.0.1 and
 // kubernetes.default, and a client certificate, all P-256 and valid for 100 years.
 // Generated once with the openssl CLI for these fixtures; not secrets.
-public enum KubeTestPKI {
+package enum KubeTestPKI {
     /// The CA (CN=kube-test-ca) that signed the server and client certificates.
-    public static let caCertificate = """
+    package static let caCertificate = """
         -----BEGIN CERTIFICATE-----
         MIIBhTCCASugAwIBAgIUF3e2JVEbhSOwV+7CYXos2zL1nVcwCgYIKoZIzj0EAwIw
         FzEVMBMGA1UEAwwMa3ViZS10ZXN0LWNhMCAXDTI2MTEyNzE4NDgyNVoYDzIxMjYx
@@ -18,7 +18,7 @@ public enum KubeTestPKI {
         """
 
     /// Server certificate for IP 127.0.0.1, DNS kubernetes.default and localhost.
-    public static let serverCertificate = """
+    package static let serverCertificate = """
         -----BEGIN CERTIFICATE-----
         MIIBvjCCAWOgAwIBAgIUdn36xQdSQ9a63an9e54q/iPnYCEwCgYIKoZIzj0EAwIw
         FzEVMBMGA1UEAwwMa3ViZS10ZXN0LWNhMCAXDTI2MTEyNzE4NDgyNVoYDzIxMjYx
@@ -34,7 +34,7 @@ public enum KubeTestPKI {
         """
 
     /// The server certificate's key.
-    public static let serverKey = """
+    package static let serverKey = """
         -----BEGIN PRIVATE KEY-----
         MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg+Menlq+QvUE/GML4
         02VUzbZFpEEoCm5jRJ+/RkOeuh2hRANCAAR2DuTZyxJT/zlYHmKmO3qEPMub9IYn
@@ -43,7 +43,7 @@ public enum KubeTestPKI {
         """
 
     /// Client certificate (CN=provisioner, clientAuth).
-    public static let clientCertificate = """
+    package static let clientCertificate = """
         -----BEGIN CERTIFICATE-----
         MIIBhzCCAS6gAwIBAgIUdn36xQdSQ9a63an9e54q/iPnYCIwCgYIKoZIzj0EAwIw
         FzEVMBMGA1UEAwwMa3ViZS10ZXN0LWNhMCAXDTI2MTEyNzE4NDgyNVoYDzIxMjYx
@@ -58,7 +58,7 @@ public enum KubeTestPKI {
         """
 
     /// The client certificate's key.
-    public static let clientKey = """
+    package static let clientKey = """
         -----BEGIN PRIVATE KEY-----
         MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSRJlSlwEibFzal+n
         3hLV4AirLfuNfiBuej1C9g5of4GhRANCAAQ8TH3XG85TC+3IyWtb7BxqqM8g//0b

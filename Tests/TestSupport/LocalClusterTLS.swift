@@ -1,23 +1,23 @@
 // Throw-away TLS material for LocalCluster HTTPS tests, made with the `openssl` CLI:
 // a CA and a server certificate for IP 127.0.0.1 / DNS localhost, signed by that CA.
 
-public import Foundation
+package import Foundation
 
 /// PEM files in a fresh temporary directory.
-public struct LocalClusterTestCertificates: Sendable {
-    public let directory: URL
+package struct LocalClusterTestCertificates: Sendable {
+    package let directory: URL
     /// The CA certificate (trust root; `certificate-authority` in a kubeconfig).
-    public let caPath: String
+    package let caPath: String
     /// The server certificate (SAN IP:127.0.0.1, DNS:localhost).
-    public let certificatePath: String
+    package let certificatePath: String
     /// The server's private key.
-    public let keyPath: String
+    package let keyPath: String
 }
 
-public enum LocalClusterTLSError: Error, CustomStringConvertible {
+package enum LocalClusterTLSError: Error, CustomStringConvertible {
     case opensslFailed(arguments: [String], status: Int32, output: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .opensslFailed(let arguments, let status, let output):
             "openssl \(arguments.joined(separator: " ")) exited \(status): \(output)"
@@ -25,10 +25,10 @@ public enum LocalClusterTLSError: Error, CustomStringConvertible {
     }
 }
 
-public enum LocalClusterTLS {
+package enum LocalClusterTLS {
     /// Makes a CA and a server certificate with `openssl` (a few hundred milliseconds; it
     /// runs a child process synchronously, so call it once per test).
-    public static func makeCertificates() throws -> LocalClusterTestCertificates {
+    package static func makeCertificates() throws -> LocalClusterTestCertificates {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("localcluster-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }

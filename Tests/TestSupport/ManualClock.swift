@@ -3,14 +3,14 @@ import Synchronization
 /// A clock whose time moves only when a test says so, for backoff, lease and timeout
 /// tests in virtual time. `sleep(until:)` suspends until ``advance(by:)`` reaches the
 /// deadline (or the sleeping task is cancelled).
-public final class ManualClock: Clock, Sendable {
-    public struct Instant: InstantProtocol, CustomStringConvertible {
-        public var offset: Duration
-        public init(offset: Duration) { self.offset = offset }
-        public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        public func duration(to other: Instant) -> Duration { other.offset - offset }
-        public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
-        public var description: String { "t+\(offset)" }
+package final class ManualClock: Clock, Sendable {
+    package struct Instant: InstantProtocol, CustomStringConvertible {
+        package var offset: Duration
+        package init(offset: Duration) { self.offset = offset }
+        package func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        package func duration(to other: Instant) -> Duration { other.offset - offset }
+        package static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+        package var description: String { "t+\(offset)" }
     }
 
     private struct Sleeper {
@@ -27,15 +27,15 @@ public final class ManualClock: Clock, Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
-    public var now: Instant { state.withLock { $0.now } }
-    public var minimumResolution: Duration { .zero }
+    package var now: Instant { state.withLock { $0.now } }
+    package var minimumResolution: Duration { .zero }
 
     /// Tasks currently sleeping on this clock.
-    public var sleeperCount: Int { state.withLock { s in s.sleepers.values.filter { $0.continuation != nil }.count } }
+    package var sleeperCount: Int { state.withLock { s in s.sleepers.values.filter { $0.continuation != nil }.count } }
 
-    public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
+    package func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
         let id = state.withLock { s -> Int in
             s.nextID += 1
             s.sleepers[s.nextID] = Sleeper(deadline: deadline)
@@ -75,7 +75,7 @@ public final class ManualClock: Clock, Sendable {
     }
 
     /// Moves time forward and wakes every sleeper whose deadline has come.
-    public func advance(by duration: Duration) {
+    package func advance(by duration: Duration) {
         let due = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
             s.now = s.now.advanced(by: duration)
             let now = s.now
@@ -93,7 +93,7 @@ public final class ManualClock: Clock, Sendable {
 
     /// Waits (in real time, yielding) until at least `count` tasks sleep on this clock,
     /// so a test can advance time knowing the code under test has reached its sleep.
-    public func waitForSleepers(_ count: Int = 1, timeout: Duration = .seconds(10)) async throws {
+    package func waitForSleepers(_ count: Int = 1, timeout: Duration = .seconds(10)) async throws {
         let start = ContinuousClock.now
         while sleeperCount < count {
             if ContinuousClock.now - start > timeout { throw ManualClockTimeout(expected: count, actual: sleeperCount) }
@@ -102,8 +102,8 @@ public final class ManualClock: Clock, Sendable {
     }
 }
 
-public struct ManualClockTimeout: Error, CustomStringConvertible {
-    public var expected: Int
-    public var actual: Int
-    public var description: String { "expected \(expected) sleepers on the manual clock, saw \(actual)" }
+package struct ManualClockTimeout: Error, CustomStringConvertible {
+    package var expected: Int
+    package var actual: Int
+    package var description: String { "expected \(expected) sleepers on the manual clock, saw \(actual)" }
 }

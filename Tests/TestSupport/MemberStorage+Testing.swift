@@ -1,11 +1,11 @@
 // Short forms of the member's volume calls for tests.
 import Foundation
-public import VolumeStorage
+package import VolumeStorage
 
 extension MemberStorage {
     /// ``createVolume(relativePath:mode:claim:volumeName:provisioner:at:)`` for `owner`,
     /// with the PV name `pvc-<uid>` and the provisioner `example.com/nfs`.
-    public func createVolume(relativePath path: RelativePath, mode: FileMode, owner: ClaimIdentity) async throws(StorageError) -> CreateOutcome {
+    package func createVolume(relativePath path: RelativePath, mode: FileMode, owner: ClaimIdentity) async throws(StorageError) -> CreateOutcome {
         try await createVolume(relativePath: path, mode: mode, claim: owner, volumeName: "pvc-\(owner.uid)",
                                provisioner: "example.com/nfs", at: Date(timeIntervalSince1970: 1_780_000_000))
     }
@@ -13,20 +13,20 @@ extension MemberStorage {
 
 extension MemberStorage.CreateOutcome {
     /// True for ``created(_:)``.
-    public var isCreated: Bool {
+    package var isCreated: Bool {
         if case .created = self { return true }
         return false
     }
 }
 
 /// A test claim: `team-a/db` with the given uid unless told otherwise.
-public func testClaim(ns: String = "team-a", name: String = "db", uid: String = "uid-1") -> ClaimIdentity {
+package func testClaim(ns: String = "team-a", name: String = "db", uid: String = "uid-1") -> ClaimIdentity {
     ClaimIdentity(namespace: ns, name: name, uid: uid)
 }
 
 /// A volume record of `claim` at `path` (PV `pvc-<uid>`, provisioner `example.com/nfs`,
 /// state creating), as the member writes one.
-public func testVolumeRecord(_ path: String, _ claim: ClaimIdentity = testClaim()) throws -> OwnershipRecord {
+package func testVolumeRecord(_ path: String, _ claim: ClaimIdentity = testClaim()) throws -> OwnershipRecord {
     OwnershipRecord(provisioner: "example.com/nfs", path: try RelativePath(path), claim: claim,
                     volumeName: "pvc-\(claim.uid)", at: Date(timeIntervalSince1970: 1_800_000_000))
 }

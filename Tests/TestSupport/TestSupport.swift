@@ -7,4 +7,4 @@
 // The fixtures the benchmarks share (test bed, temporary directories, fake store...).
 @_exported public import Fixtures
 
-public enum TestSupport {}
+package enum TestSupport {}

@@ -1,12 +1,12 @@
 // A test trait that awaits the shutdown of every EngineTestBed a test started, so that no
 // cluster, client or port outlives its test (a `defer` cannot await).
-public import Testing
+package import Testing
 import TestSupport
 
-public struct EngineTestBedTeardown: SuiteTrait, TestTrait, TestScoping {
-    public var isRecursive: Bool { true }
+package struct EngineTestBedTeardown: SuiteTrait, TestTrait, TestScoping {
+    package var isRecursive: Bool { true }
 
-    public func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+    package func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
         // The suite itself: nothing to set up; each of its test cases gets its own scope.
         guard testCase != nil else {
             try await function()
@@ -25,5 +25,5 @@ public struct EngineTestBedTeardown: SuiteTrait, TestTrait, TestScoping {
 
 extension Trait where Self == EngineTestBedTeardown {
     /// Every EngineTestBed a test starts is shut down, awaited, when the test ends.
-    public static var shutsDownTestBeds: Self { EngineTestBedTeardown() }
+    package static var shutsDownTestBeds: Self { EngineTestBedTeardown() }
 }

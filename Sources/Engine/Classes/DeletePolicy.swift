@@ -1,12 +1,12 @@
 // What happens to a volume's directory when its PV is deleted.
 import KubeRuntime
-public import VolumeStorage
+package import VolumeStorage
 
 /// The delete policy, decided once at provisioning from the StorageClass parameters and
 /// recorded on the PV, so that editing or deleting the class later changes nothing
 /// (the Go original re-read the class at delete time: bug 14 in
 /// docs/original-provisioner.md).
-public enum DeletePolicy: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+package enum DeletePolicy: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// Remove the directory and everything in it.
     case delete
     /// Keep the directory where it is (a re-created claim of the same name finds it with the
@@ -16,9 +16,9 @@ public enum DeletePolicy: String, Sendable, Hashable, CaseIterable, CustomString
     case archive
 
     /// StorageClass parameter names.
-    public static let onDeleteKey = "onDelete"
-    public static let archiveOnDeleteKey = "archiveOnDelete"
-    public static let deleteFileKey = "deleteFile"
+    package static let onDeleteKey = "onDelete"
+    package static let archiveOnDeleteKey = "archiveOnDelete"
+    package static let deleteFileKey = "deleteFile"
 
     /// Resolves the policy from StorageClass parameters. Every given value is validated,
     /// even one that does not decide (a typo is an error, never silently ignored).
@@ -39,7 +39,7 @@ public enum DeletePolicy: String, Sendable, Hashable, CaseIterable, CustomString
     /// Booleans follow Go's `strconv.ParseBool`, which the original used: `1 t T TRUE true
     /// True` and `0 f F FALSE false False`; anything else is an error naming the key and
     /// the value (the original failed every delete forever on `archiveOnDelete: "yes"`).
-    public static func resolve(parameters: [String: String]) throws(StorageParameterError) -> DeletePolicy {
+    package static func resolve(parameters: [String: String]) throws(StorageParameterError) -> DeletePolicy {
         var explicit: DeletePolicy?
         if let value = parameters[onDeleteKey] {
             guard let policy = DeletePolicy(rawValue: value.lowercased()) else {
@@ -60,7 +60,7 @@ public enum DeletePolicy: String, Sendable, Hashable, CaseIterable, CustomString
     }
 
     /// Go's `strconv.ParseBool`.
-    public static func parseBool(_ value: String, key: String) throws(StorageParameterError) -> Bool {
+    package static func parseBool(_ value: String, key: String) throws(StorageParameterError) -> Bool {
         switch value {
         case "1", "t", "T", "TRUE", "true", "True": return true
         case "0", "f", "F", "FALSE", "false", "False": return false
@@ -68,35 +68,35 @@ public enum DeletePolicy: String, Sendable, Hashable, CaseIterable, CustomString
         }
     }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// The storage-related StorageClass parameters, parsed and validated together.
 /// Unknown keys are not this type's business (the engine rejects them).
-public struct StorageClassParameters: Sendable, Hashable {
-    public static let pathPatternKey = "pathPattern"
-    public static let mountPermissionsKey = "mountPermissions"
+package struct StorageClassParameters: Sendable, Hashable {
+    package static let pathPatternKey = "pathPattern"
+    package static let mountPermissionsKey = "mountPermissions"
     /// The keys this type reads.
-    public static let keys: Set<String> = [
+    package static let keys: Set<String> = [
         DeletePolicy.onDeleteKey, DeletePolicy.archiveOnDeleteKey, DeletePolicy.deleteFileKey,
         pathPatternKey, mountPermissionsKey,
     ]
 
     /// Default ``PathPattern/default`` (the original's `<namespace>-<pvcName>`).
-    public var pathPattern: PathPattern
+    package var pathPattern: PathPattern
     /// See ``DeletePolicy/resolve(parameters:)``; default ``DeletePolicy/retain``.
-    public var deletePolicy: DeletePolicy
+    package var deletePolicy: DeletePolicy
     /// `mountPermissions`, octal; default ``FileMode/defaultDirectory`` (0777, the original's).
     public var directoryMode: FileMode
 
-    public init(pathPattern: PathPattern = .default, deletePolicy: DeletePolicy = .retain, directoryMode: FileMode = .defaultDirectory) {
+    package init(pathPattern: PathPattern = .default, deletePolicy: DeletePolicy = .retain, directoryMode: FileMode = .defaultDirectory) {
         self.pathPattern = pathPattern
         self.deletePolicy = deletePolicy
         self.directoryMode = directoryMode
     }
 
     /// Parses the storage parameters; the first invalid one is reported with its key.
-    public init(parsing parameters: [String: String]) throws(StorageParameterError) {
+    package init(parsing parameters: [String: String]) throws(StorageParameterError) {
         let pattern: PathPattern
         if let source = parameters[Self.pathPatternKey] {
             do throws(PathPatternError) {
@@ -117,13 +117,13 @@ public struct StorageClassParameters: Sendable, Hashable {
 }
 
 /// An invalid storage parameter of a StorageClass; each case names the key and the value.
-public enum StorageParameterError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum StorageParameterError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalidOnDelete(value: String)
     case invalidBool(key: String, value: String)
     case invalidMountPermissions(value: String)
     case invalidPathPattern(value: String, problem: PathPatternError)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidOnDelete(let value):
             "parameter onDelete: '\(value)' is not one of delete, retain, archive"

@@ -1,18 +1,18 @@
 // Rendering a PathPattern for one claim, and the collision-free alternative name.
 import KubeRuntime
-public import VolumeStorage
+package import VolumeStorage
 
 extension PathPattern {
     /// The claim fields a pattern may use.
-    public struct Values: Sendable, Hashable {
-        public var namespace: String
-        public var name: String
-        public var uid: String
-        public var volumeName: String
-        public var labels: [String: String]
-        public var annotations: [String: String]
+    package struct Values: Sendable, Hashable {
+        package var namespace: String
+        package var name: String
+        package var uid: String
+        package var volumeName: String
+        package var labels: [String: String]
+        package var annotations: [String: String]
 
-        public init(
+        package init(
             namespace: String, name: String, uid: String, volumeName: String,
             labels: [String: String] = [:], annotations: [String: String] = [:]
         ) {
@@ -33,7 +33,7 @@ extension PathPattern {
     /// claim name (up to 253) can make more than 255 bytes, and such a name is shortened
     /// deterministically by ``shortened(_:)``. Any other pattern says which segment is too
     /// long: its author chose the layout.
-    public func render(_ values: Values) throws(PathPatternError) -> RelativePath {
+    package func render(_ values: Values) throws(PathPatternError) -> RelativePath {
         let shortensLongNames = self == .default
         var components: [String] = []
         for (index, segment) in segments.enumerated() {
@@ -74,7 +74,7 @@ extension PathPattern {
     /// cannot occur in either, so the input is unambiguous). Example: `team-a-db` for
     /// `team`/`a-db` becomes `team-a-db-1c3f0b52`. The segment is shortened first if needed
     /// to stay within 255 bytes.
-    public static func disambiguated(_ path: RelativePath, namespace: String, name: String) -> RelativePath {
+    package static func disambiguated(_ path: RelativePath, namespace: String, name: String) -> RelativePath {
         let suffix = "-" + hash8(namespace + "/" + name)
         guard var last = path.lastComponent else {
             return RelativePath(unchecked: [String(suffix.dropFirst())])
@@ -91,7 +91,7 @@ extension PathPattern {
     /// share their first 246 bytes still differ. The hash is of the whole name, not of
     /// `"<namespace>/<name>"` as in ``disambiguated(_:namespace:name:)``, so the
     /// disambiguated alternative of a shortened name is a different name.
-    public static func shortened(_ name: String) -> String {
+    package static func shortened(_ name: String) -> String {
         let suffix = "-" + hash8(name)
         let room = RelativePath.maxComponentBytes - suffix.utf8.count
         var kept = String.UnicodeScalarView()
@@ -155,7 +155,7 @@ extension PathPattern {
 
 /// Why a `pathPattern` cannot be parsed, or cannot be rendered for a claim. Positions are
 /// offsets in Unicode scalars from 0; segments are numbered from 1.
-public enum PathPatternError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum PathPatternError: Error, Sendable, Hashable, CustomStringConvertible {
     case emptyPattern
     case absolutePattern
     case unclosedVariable(position: Int)
@@ -175,7 +175,7 @@ public enum PathPatternError: Error, Sendable, Hashable, CustomStringConvertible
     case renderedPathTooLong(bytes: Int)
     case renderedInvalid(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .emptyPattern: "the pattern is empty"
         case .absolutePattern: "the pattern is absolute (starts with '/'); it must be relative to the export"

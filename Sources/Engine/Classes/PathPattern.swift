@@ -35,19 +35,19 @@ import VolumeStorage
 /// let path = try pattern.render(.init(namespace: "team-a", name: "db", uid: "6f1c", volumeName: "pvc-6f1c",
 ///                                     labels: ["app": "shop"]))       // team-a/shop-db
 /// ```
-public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
+package struct PathPattern: Sendable, Hashable, CustomStringConvertible {
     /// The Go original's directory name, `<namespace>-<pvcName>` (nfs-cluster-provisioner.go,
     /// `Provision`), so that data it created is found again and a re-created StatefulSet
     /// claim reuses its directory. Two claims rendering the same name (`team-a`/`db` and
     /// `team`/`a-db`) are told apart by the ownership marker; the second one gets
     /// ``disambiguated(_:namespace:name:)``.
-    public static let defaultSource = "${.PVC.namespace}-${.PVC.name}"
-    public static let `default` = PathPattern(
+    package static let defaultSource = "${.PVC.namespace}-${.PVC.name}"
+    package static let `default` = PathPattern(
         unchecked: defaultSource,
         segments: [[.variable(.namespace), .literal("-"), .variable(.name)]])
 
     /// A template variable.
-    public enum Variable: Sendable, Hashable, CustomStringConvertible {
+    package enum Variable: Sendable, Hashable, CustomStringConvertible {
         case namespace
         case name
         case uid
@@ -56,7 +56,7 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
         case annotation(String)
 
         /// As written in a pattern: `${.PVC.labels.app}`.
-        public var description: String {
+        package var description: String {
             switch self {
             case .namespace: "${.PVC.namespace}"
             case .name: "${.PVC.name}"
@@ -69,15 +69,15 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Part of a segment.
-    public enum Piece: Sendable, Hashable {
+    package enum Piece: Sendable, Hashable {
         case literal(String)
         case variable(Variable)
     }
 
     /// The pattern as given.
-    public let source: String
+    package let source: String
     /// One entry per directory level, each a sequence of pieces.
-    public let segments: [[Piece]]
+    package let segments: [[Piece]]
 
     private init(unchecked source: String, segments: [[Piece]]) {
         self.source = source
@@ -88,7 +88,7 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
     ///
     /// The pattern is read as Unicode scalars, not Characters: a `/`, `$`, `{`, `}` or NUL
     /// followed by a combining mark is one Character but still that byte on disk.
-    public init(_ source: String) throws(PathPatternError) {
+    package init(_ source: String) throws(PathPatternError) {
         let scalars = Array(source.unicodeScalars)
         if scalars.isEmpty { throw .emptyPattern }
         if scalars[0] == "/" { throw .absolutePattern }
@@ -136,10 +136,10 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
         self.init(unchecked: source, segments: segments)
     }
 
-    public var description: String { source }
+    package var description: String { source }
 
     /// All variables used, in order of appearance.
-    public var variables: [Variable] {
+    package var variables: [Variable] {
         segments.flatMap { $0 }.compactMap { if case .variable(let v) = $0 { v } else { nil } }
     }
 

@@ -14,9 +14,9 @@ import VolumeStorage
 /// sees the new content. A change that is only touched (same bytes) does nothing.
 public struct ConfigurationFileWatcher: Service {
     public let path: String
-    public let interval: Duration
-    public let apply: @Sendable (ProvisionerConfiguration) async throws -> Void
-    public let logger: Logger
+    package let interval: Duration
+    package let apply: @Sendable (ProvisionerConfiguration) async throws -> Void
+    package let logger: Logger
     /// The clock its polls sleep on (the engine's, ``ProvisionerEngine/clock``).
     public let clock: any EngineClock
 

@@ -42,7 +42,7 @@ extension ProvisionerConfiguration {
     /// Parses configuration text; `source` names it in errors. The text is checked against
     /// ``BoundedYAML/Limits/configuration`` (1 MiB, 200,000 values once aliases are
     /// expanded) before it is composed.
-    public static func fromYAML(_ text: String, source: String) throws(ConfigurationError) -> ProvisionerConfiguration {
+    package static func fromYAML(_ text: String, source: String) throws(ConfigurationError) -> ProvisionerConfiguration {
         let composed: Node?
         do throws(BoundedYAML.Failure) {
             composed = try BoundedYAML.compose(text, limits: .configuration)

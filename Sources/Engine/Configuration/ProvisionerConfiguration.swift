@@ -51,10 +51,10 @@ public struct ProvisionerConfiguration: Sendable, Hashable {
     /// and the new ring at once: the limit keeps that well inside the Deployment's 256 MiB
     /// memory limit (1,000 servers of weight 4 at 255 virtual nodes fit). RingCore's own
     /// limit, 16 Mi points, is what a process could build, not what the pod can hold.
-    public static let maximumRingPoints = 1 << 20
+    package static let maximumRingPoints = 1 << 20
 
     /// How many points `weights` at `virtualNodes` per weight make; nil past `Int.max`.
-    public static func ringPoints(weights: [Int], virtualNodes: Int) -> Int? {
+    package static func ringPoints(weights: [Int], virtualNodes: Int) -> Int? {
         var total = 0
         for weight in weights {
             let (points, o1) = max(0, weight).multipliedReportingOverflow(by: max(0, virtualNodes))
@@ -133,7 +133,7 @@ extension ProvisionerConfiguration {
     /// Why `name` cannot name a member, or nil. A member name is one path component: it
     /// makes the default mount path `<mountBase>/<name>` (the original's
     /// `/persistent-volumes/<server>`), so `..` would put it outside the base.
-    public static func memberNameProblem(_ name: String) -> String? {
+    package static func memberNameProblem(_ name: String) -> String? {
         let bytes = Array(name.utf8)
         if bytes == [0x2E] || bytes == [0x2E, 0x2E] {
             return "is \(Echo.quoted(name)), which as a path component is the directory itself or its parent (the mount path would be <mountBase>/\(name)); give the member another name"
@@ -179,7 +179,7 @@ public struct MemberConfiguration: Sendable, Hashable {
     /// Where the export is mounted in the provisioner's pod (mounted mode).
     public var mountPath: String?
     /// Scales the member's share of new claims. Default 1.
-    public var weight: Int
+    package var weight: Int
     /// Default active.
     public var state: State
     /// Default mounted.

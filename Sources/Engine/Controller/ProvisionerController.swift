@@ -5,10 +5,10 @@ import KubeRuntime
 import VolumeStorage
 
 /// What `/readyz` needs to know about the controller.
-public struct ControllerStatus: Sendable {
-    public var cachesSynced: Bool
-    public var claimsQueued: Int
-    public var volumesQueued: Int
+package struct ControllerStatus: Sendable {
+    package var cachesSynced: Bool
+    package var claimsQueued: Int
+    package var volumesQueued: Int
 }
 
 /// The provisioning controller: watches claims, volumes and classes into caches, and runs
@@ -25,8 +25,8 @@ public struct ControllerStatus: Sendable {
 /// claims; a periodic resync re-queues everything; members are probed on a timer.
 /// ``beginShutdown()`` stops taking work: queued keys are dropped, reconciles in flight
 /// finish, then ``run()`` returns.
-public final class ProvisionerController<C: Clock>: Sendable where C.Duration == Duration {
-    public let context: ProvisioningContext
+package final class ProvisionerController<C: Clock>: Sendable where C.Duration == Duration {
+    package let context: ProvisioningContext
     private let claimQueue: WorkQueue<ObjectKey, C>
     private let volumeQueue: WorkQueue<ObjectKey, C>
     private let clock: C
@@ -34,7 +34,7 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
     private let stopping = Atomic<Bool>(false)
     private let stopSignal = OneShotSignal()
 
-    public init(context: ProvisioningContext, clock: C) {
+    package init(context: ProvisioningContext, clock: C) {
         self.context = context
         self.clock = clock
         claimQueue = WorkQueue(clock: clock, backoff: context.configuration.backoff)
@@ -44,7 +44,7 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
     /// True once the caches synced and the members joined.
     var isSynced: Bool { synced.load(ordering: .acquiring) }
 
-    public var status: ControllerStatus {
+    package var status: ControllerStatus {
         get async {
             ControllerStatus(cachesSynced: synced.load(ordering: .acquiring),
                              claimsQueued: await claimQueue.depth, volumesQueued: await volumeQueue.depth)
@@ -52,7 +52,7 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
     }
 
     /// Stops taking new work; ``run()`` returns once the reconciles in flight finish.
-    public func beginShutdown() async {
+    package func beginShutdown() async {
         stopping.store(true, ordering: .releasing)
         stopSignal.fire()
         await claimQueue.shutDown()
@@ -63,7 +63,7 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
     }
 
     /// Runs until ``beginShutdown()`` (returns after in-flight work) or cancellation.
-    public func run() async throws {
+    package func run() async throws {
         let ctx = context
         let logger = context.logger
         let watcherLog = logger
@@ -171,7 +171,7 @@ public final class ProvisionerController<C: Clock>: Sendable where C.Duration ==
     /// collected, every claim and volume re-queued. Then waits until both queues are idle
     /// (each key handled once more; delayed retries not awaited). For tests and operators'
     /// tools: "the engine looked at everything again and did what it does".
-    public func resyncNowAndWait() async {
+    package func resyncNowAndWait() async {
         await resyncPass()
         await claimQueue.waitUntilIdle()
         await volumeQueue.waitUntilIdle()

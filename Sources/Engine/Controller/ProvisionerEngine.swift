@@ -20,7 +20,7 @@ public final class ProvisionerEngine: Sendable {
         /// nil: no leader election (a single replica, tests).
         public var leaderElection: LeaderElectionConfiguration?
         public var storeFactory: MemberRegistry.StoreFactory = MemberRegistry.standardFactory()
-        public var events: EventRecorder.Configuration = .default
+        package var events: EventRecorder.Configuration = .default
         /// The one clock of the engine: work queues (delays, backoff), resync, probes and
         /// their loop, storage timeouts, leader election, the event rate limit, PV save
         /// retries, and the engine's API client (its rate limit, retry backoff, token
@@ -30,13 +30,13 @@ public final class ProvisionerEngine: Sendable {
         public init(engine: EngineConfiguration) { self.engine = engine }
     }
 
-    public let registry: MemberRegistry
+    package let registry: MemberRegistry
     public let ring: Ring
-    public let controller: ProvisionerController<EngineTimeClock>
-    public let elector: LeaderElector<EngineTimeClock>?
+    package let controller: ProvisionerController<EngineTimeClock>
+    package let elector: LeaderElector<EngineTimeClock>?
     /// The engine's clock (``Options/clock``).
     public let clock: EngineTimeClock
-    public let events: EventRecorder
+    package let events: EventRecorder
     /// The engine's API client, built by the engine on its clock. Shut it down (which shuts
     /// the transport down) once ``run()`` has returned.
     public let client: KubeClient

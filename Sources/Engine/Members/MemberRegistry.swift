@@ -22,7 +22,7 @@ public final class MemberRegistry: Sendable {
 
     /// Which members hold records of a claim: every member's index announces to it, so
     /// placement consults only those members (``ClaimLocator``).
-    public let claimLocator = ClaimLocator()
+    package let claimLocator = ClaimLocator()
     private let entries = Mutex<[String: Entry]>([:])
     private let order = Mutex<[String]>([])
     private let makeStore: StoreFactory
@@ -58,7 +58,7 @@ public final class MemberRegistry: Sendable {
     /// Replaces the member set. On error nothing changes.
     /// - Returns: names added, removed and replaced.
     @discardableResult
-    public func apply(_ members: [MemberConfiguration]) throws(StorageError) -> (added: [String], removed: [String], replaced: [String]) {
+    package func apply(_ members: [MemberConfiguration]) throws(StorageError) -> (added: [String], removed: [String], replaced: [String]) {
         let current = entries.withLock { $0 }
         var next: [String: Entry] = [:]
         var added: [String] = [], replaced: [String] = []
@@ -87,7 +87,7 @@ public final class MemberRegistry: Sendable {
     }
 
     /// Applies the configured draining state to every actor.
-    public func syncDraining() async {
+    package func syncDraining() async {
         for entry in all { await entry.storage.setDraining(entry.configuration.state == .draining) }
     }
 
@@ -97,7 +97,7 @@ public final class MemberRegistry: Sendable {
     }
 
     /// The member with this ring name, if configured.
-    public func entry(_ name: String) -> Entry? { entries.withLock { $0[name] } }
+    package func entry(_ name: String) -> Entry? { entries.withLock { $0[name] } }
 
     /// All members in configuration order.
     public var all: [Entry] {

@@ -1,5 +1,5 @@
 // The store that reaches a configured member's export, mounted or direct.
-public import VolumeStorage
+package import VolumeStorage
 import KubeRuntime
 
 extension MemberConfiguration {
@@ -12,7 +12,7 @@ extension MemberConfiguration {
     ///   set (else the ports the server's rpcbind gives).
     ///
     /// No I/O: the first call reaches the export (on the member's executor).
-    public func makeVolumeStore(
+    package func makeVolumeStore(
         nfsTimeout: Duration = DirectNFSVolumeStore.Configuration.defaultTimeout, requireMountPoint: Bool = true
     ) throws(StorageError) -> any VolumeStore {
         switch mode {

@@ -1,4 +1,4 @@
-public import VolumeStorage
+package import VolumeStorage
 
 /// Where a new claim's directory goes: a pure decision over what the engine keeps in
 /// memory (the members' ownership records, health and free space), so every rule is a
@@ -26,20 +26,20 @@ public import VolumeStorage
 /// controls) can steer a decision.
 public enum Placement {
     /// What placement knows about one member (from memory, never from its export).
-    public struct MemberView: Sendable, Hashable {
-        public var name: String
+    package struct MemberView: Sendable, Hashable {
+        package var name: String
         /// Not draining.
-        public var active: Bool
+        package var active: Bool
         /// Healthy enough to take calls, with its ownership records loaded.
-        public var available: Bool
+        package var available: Bool
         /// Why it is unavailable (for events), if it is.
-        public var unavailableReason: String?
+        package var unavailableReason: String?
         /// Free bytes, if known.
-        public var freeBytes: UInt64?
+        package var freeBytes: UInt64?
         /// Why the free space is not known (the last reading's error, or "not measured yet").
-        public var freeSpaceProblem: String?
+        package var freeSpaceProblem: String?
 
-        public init(name: String, active: Bool, available: Bool, unavailableReason: String? = nil,
+        package init(name: String, active: Bool, available: Bool, unavailableReason: String? = nil,
                     freeBytes: UInt64? = nil, freeSpaceProblem: String? = nil) {
             self.name = name
             self.active = active
@@ -52,25 +52,25 @@ public enum Placement {
 
     /// A record of this claim (same uid) or of an earlier claim with its namespace and
     /// name, and the member holding it.
-    public struct Existing: Sendable, Hashable {
-        public var member: String
-        public var record: OwnershipRecord
+    package struct Existing: Sendable, Hashable {
+        package var member: String
+        package var record: OwnershipRecord
 
-        public init(member: String, record: OwnershipRecord) {
+        package init(member: String, record: OwnershipRecord) {
             self.member = member
             self.record = record
         }
     }
 
     /// The claim being placed and the paths its class renders.
-    public struct Claim: Sendable, Hashable {
-        public var namespace: String
-        public var name: String
-        public var uid: String
-        public var primary: RelativePath
-        public var alternative: RelativePath
+    package struct Claim: Sendable, Hashable {
+        package var namespace: String
+        package var name: String
+        package var uid: String
+        package var primary: RelativePath
+        package var alternative: RelativePath
 
-        public init(namespace: String, name: String, uid: String, primary: RelativePath, alternative: RelativePath) {
+        package init(namespace: String, name: String, uid: String, primary: RelativePath, alternative: RelativePath) {
             self.namespace = namespace
             self.name = name
             self.uid = uid
@@ -79,7 +79,7 @@ public enum Placement {
         }
     }
 
-    public enum Action: Sendable, Hashable {
+    package enum Action: Sendable, Hashable {
         /// The record already names this claim.
         case alreadyOurs
         /// Take over an earlier claim's volume of the same namespace and name.
@@ -88,7 +88,7 @@ public enum Placement {
         case create
     }
 
-    public enum Reason: Sendable, Hashable, CustomStringConvertible {
+    package enum Reason: Sendable, Hashable, CustomStringConvertible {
         /// An existing directory of this claim (see the type's rule 1).
         case reuse
         /// The ring's first choice.
@@ -96,7 +96,7 @@ public enum Placement {
         /// Earlier candidates could not take it; each with why.
         case spillOver(skipped: [String])
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .reuse: return "reuse of this claim's existing directory"
             case .ring: return "ring"
@@ -105,7 +105,7 @@ public enum Placement {
         }
     }
 
-    public enum Decision: Sendable, Hashable {
+    package enum Decision: Sendable, Hashable {
         case place(member: String, path: RelativePath, action: Action, reason: Reason)
         /// Retry later: the claim's data is on a member that cannot be reached.
         case wait(member: String, why: String)
@@ -123,7 +123,7 @@ public enum Placement {
     ///   - isTaken: whether the member's records say a path cannot take a new volume.
     ///   - previousMember: the member recorded on another PV of a claim with the same
     ///     namespace and name, if any.
-    public static func decide(
+    package static func decide(
         claim: Claim, candidates: [MemberView], existing: [Existing], views: [MemberView] = [],
         isTaken: (_ member: String, _ path: RelativePath) -> Bool,
         previousMember: String?, minFreeBytes: UInt64

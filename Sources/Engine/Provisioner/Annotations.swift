@@ -4,27 +4,27 @@ import KubeRuntime
 public import VolumeStorage
 public enum Annotations {
     /// On a claim: which provisioner should provision it (set by the PV controller).
-    public static let storageProvisioner = "volume.kubernetes.io/storage-provisioner"
+    package static let storageProvisioner = "volume.kubernetes.io/storage-provisioner"
     /// The deprecated beta key, still set by the PV controller beside the GA one.
-    public static let betaStorageProvisioner = "volume.beta.kubernetes.io/storage-provisioner"
+    package static let betaStorageProvisioner = "volume.beta.kubernetes.io/storage-provisioner"
     /// On a claim of a WaitForFirstConsumer class: the node the scheduler picked.
-    public static let selectedNode = "volume.kubernetes.io/selected-node"
+    package static let selectedNode = "volume.kubernetes.io/selected-node"
     /// The legacy class annotation; it wins over `spec.storageClassName`.
-    public static let betaStorageClass = "volume.beta.kubernetes.io/storage-class"
+    package static let betaStorageClass = "volume.beta.kubernetes.io/storage-class"
     /// On a PV: which provisioner made it.
-    public static let provisionedBy = "pv.kubernetes.io/provisioned-by"
+    package static let provisionedBy = "pv.kubernetes.io/provisioned-by"
     /// The external provisioner's PV finalizer: storage is reclaimed before the PV goes.
-    public static let provisionerFinalizer = "external-provisioner.volume.kubernetes.io/finalizer"
+    package static let provisionerFinalizer = "external-provisioner.volume.kubernetes.io/finalizer"
 
     /// This project's prefix for what a PV records about its volume.
-    public static let prefix = "nfs-cluster-provisioner.io/"
+    package static let prefix = "nfs-cluster-provisioner.io/"
     /// The ring member (NFS server) the volume lives on.
     public static let member = prefix + "member"
     /// The volume's directory, relative to the member's export.
     public static let directory = prefix + "directory"
     /// What happens to the data when the PV is released with reclaim policy Delete:
     /// `delete`, `archive` or `retain`, resolved from the class at provisioning time.
-    public static let onDelete = prefix + "on-delete"
+    package static let onDelete = prefix + "on-delete"
     /// The uid of the claim the volume was made for (the marker's owner).
     public static let claimUID = prefix + "claim-uid"
     /// Why that member (`ring`, `reuse`, `spill-over`), for operators.
@@ -38,10 +38,10 @@ public enum Annotations {
 public struct VolumeRecord: Sendable, Hashable {
     public var member: String
     public var directory: RelativePath
-    public var onDelete: DeletePolicy
+    package var onDelete: DeletePolicy
     public var claimUID: String
 
-    public init(member: String, directory: RelativePath, onDelete: DeletePolicy, claimUID: String) {
+    package init(member: String, directory: RelativePath, onDelete: DeletePolicy, claimUID: String) {
         self.member = member
         self.directory = directory
         self.onDelete = onDelete

@@ -1,15 +1,15 @@
 // Names of archived volume directories.
-public import Foundation
+package import Foundation
 import KubeRuntime
 import VolumeStorage
 
 /// Names for archived volumes.
-public enum ArchiveNaming {
+package enum ArchiveNaming {
     /// `<volumeName>-<UTC yyyyMMdd'T'HHmmss'Z'>`, e.g. `pvc-6f1c…-20260501T100000Z`. The PV
     /// name holds the claim uid, so two claims never share a name, and the time separates
     /// repeated archives; ``MemberStorage/archiveVolume(relativePath:archiveName:expectedClaimUID:)``
     /// adds `-1`, `-2`... if a name is taken anyway.
-    public static func name(volumeName: String, at date: Date) -> String {
+    package static func name(volumeName: String, at date: Date) -> String {
         var seconds = Int(date.timeIntervalSince1970.rounded(.down))
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         seconds -= days * 86_400

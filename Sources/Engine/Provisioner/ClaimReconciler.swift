@@ -1,6 +1,6 @@
 import Foundation
 import RingCore
-public import KubeRuntime
+package import KubeRuntime
 import VolumeStorage
 
 /// Turns a claim of ours into a directory on a member and a PV pointing at it.
@@ -13,14 +13,14 @@ import VolumeStorage
 ///   again on any member (placement rule 1), so a crash between the record and the PV
 ///   never leaves a second directory;
 /// - a directory this attempt created is removed again if its PV cannot be saved.
-public struct ClaimReconciler: Sendable {
-    public let context: ProvisioningContext
+package struct ClaimReconciler: Sendable {
+    package let context: ProvisioningContext
 
-    public init(context: ProvisioningContext) { self.context = context }
+    package init(context: ProvisioningContext) { self.context = context }
 
     var provisionerName: String { context.configuration.provisionerName }
 
-    public func reconcile(_ key: ObjectKey) async throws -> ReconcileOutcome {
+    package func reconcile(_ key: ObjectKey) async throws -> ReconcileOutcome {
         guard let claim = context.claims.get(key) else { return .done }
         let verdict = ClaimRules.verdict(
             for: claim, provisionerName: provisionerName,

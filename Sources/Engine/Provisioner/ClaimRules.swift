@@ -2,11 +2,11 @@
 /// provisioner protocol (sig-storage-lib-external-provisioner `shouldProvision`,
 /// controller.go; docs/kubernetes-api-behaviour.md, "The PV controller and the
 /// external-provisioner contract"), plus this provisioner's refusals.
-public import KubeRuntime
+package import KubeRuntime
 import VolumeStorage
-public enum ClaimRules {
+package enum ClaimRules {
     /// What to do with a claim.
-    public enum Verdict: Sendable, Equatable {
+    package enum Verdict: Sendable, Equatable {
         /// Not this provisioner's claim (or not yet): ignore silently.
         case notOurs(String)
         /// WaitForFirstConsumer class without a selected node: the scheduler decides first.
@@ -26,7 +26,7 @@ public enum ClaimRules {
 
     /// The class a claim asks for: the legacy beta annotation wins over
     /// `spec.storageClassName` (component-helpers storage/volume helpers.go).
-    public static func className(of claim: PersistentVolumeClaim) -> String? {
+    package static func className(of claim: PersistentVolumeClaim) -> String? {
         if let beta = claim.metadata.annotations[Annotations.betaStorageClass], !beta.isEmpty { return beta }
         if let name = claim.spec?.storageClassName, !name.isEmpty { return name }
         return nil
@@ -34,10 +34,10 @@ public enum ClaimRules {
 
     /// The PV a claim's volume gets: `pvc-<claim uid>` (deterministic, so a retry after a
     /// crash finds it).
-    public static func volumeName(for claim: PersistentVolumeClaim) -> String { "pvc-\(claim.metadata.uid)" }
+    package static func volumeName(for claim: PersistentVolumeClaim) -> String { "pvc-\(claim.metadata.uid)" }
 
     /// Decides for one claim against the caches.
-    public static func verdict(
+    package static func verdict(
         for claim: PersistentVolumeClaim, provisionerName: String,
         storageClass: (String) -> StorageClass?, volumeExists: (String) -> Bool
     ) -> Verdict {
@@ -90,7 +90,7 @@ public enum ClaimRules {
 
     /// Parses a class's parameters, rejecting unknown keys (a misspelt `ondelete` must not
     /// silently mean "retain"), as csi-driver-nfs does and the original did not.
-    public static func parse(parameters: [String: String], className: String) throws(ClassParameterError) -> StorageClassParameters {
+    package static func parse(parameters: [String: String], className: String) throws(ClassParameterError) -> StorageClassParameters {
         let unknown = parameters.keys.filter { !StorageClassParameters.keys.contains($0) }.sorted()
         if !unknown.isEmpty {
             throw ClassParameterError(className: className, problem:
@@ -105,8 +105,8 @@ public enum ClaimRules {
 }
 
 /// An invalid StorageClass parameter, naming the class and the problem.
-public struct ClassParameterError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var className: String
-    public var problem: String
-    public var description: String { "StorageClass \(className): \(problem)" }
+package struct ClassParameterError: Error, Sendable, Hashable, CustomStringConvertible {
+    package var className: String
+    package var problem: String
+    package var description: String { "StorageClass \(className): \(problem)" }
 }

@@ -20,22 +20,22 @@ public struct EngineConfiguration: Sendable {
     public var minFreeBytes: UInt64 = 1 << 30
     /// How often members are probed (a probe runs when due per member health) and their
     /// free space read: placement uses the last reading. Default 5 s.
-    public var probeInterval: Duration = .seconds(5)
+    package var probeInterval: Duration = .seconds(5)
     /// Attempts to save a new PV before the directory made for it is removed and the
     /// claim retried later. Default 5 (the library's `createProvisionedPVRetryCount`).
-    public var volumeCreateAttempts: Int = 5
+    package var volumeCreateAttempts: Int = 5
     /// Wait between those attempts (doubling). Default 1 s (the library waits a fixed 10 s).
-    public var volumeCreateRetryDelay: Duration = .seconds(1)
+    package var volumeCreateRetryDelay: Duration = .seconds(1)
     /// Retry interval for claims waiting on an unreachable member that holds their data.
-    public var waitForMemberInterval: Duration = .seconds(30)
+    package var waitForMemberInterval: Duration = .seconds(30)
     /// A record still `creating` this long after its last change, for a claim that no
     /// longer exists and has no PV, is an orphan of a crash: its directory is removed if
     /// empty (reported otherwise) on the next resync. Default 10 min: far longer than any
     /// provisioning takes.
-    public var orphanGracePeriod: Duration = .seconds(600)
+    package var orphanGracePeriod: Duration = .seconds(600)
     /// Ring candidates looked at first when placing a claim; all members only when none of
     /// these can take it. Default 3: placement costs the same with 3 members or 300.
-    public var placementCandidates: Int = 3
+    package var placementCandidates: Int = 3
 
     public init(provisionerName: String) {
         self.provisionerName = provisionerName

@@ -28,7 +28,7 @@ public struct EngineMetrics: Sendable {
         self.factory = factory
     }
 
-    public func provisioned(className: String, member: String, outcome: String, duration: Duration?) {
+    package func provisioned(className: String, member: String, outcome: String, duration: Duration?) {
         Counter(label: "nfs_provisioner_provision_total", dimensions: [("class", className), ("member", member), ("outcome", outcome)], factory: factory).increment()
         if let duration {
             Timer(label: "nfs_provisioner_provision_duration_seconds", dimensions: [("class", className), ("member", member)], factory: factory)
@@ -36,7 +36,7 @@ public struct EngineMetrics: Sendable {
         }
     }
 
-    public func deleted(member: String, policy: String, outcome: String, duration: Duration?) {
+    package func deleted(member: String, policy: String, outcome: String, duration: Duration?) {
         Counter(label: "nfs_provisioner_delete_total", dimensions: [("member", member), ("policy", policy), ("outcome", outcome)], factory: factory).increment()
         if let duration {
             Timer(label: "nfs_provisioner_delete_duration_seconds", dimensions: [("member", member), ("policy", policy)], factory: factory)
@@ -44,11 +44,11 @@ public struct EngineMetrics: Sendable {
         }
     }
 
-    public func placed(member: String, reason: String) {
+    package func placed(member: String, reason: String) {
         Counter(label: "nfs_provisioner_placement_total", dimensions: [("member", member), ("reason", reason)], factory: factory).increment()
     }
 
-    public func memberHealth(member: String, healthy: Bool, availableBytes: UInt64?) {
+    package func memberHealth(member: String, healthy: Bool, availableBytes: UInt64?) {
         Gauge(label: "nfs_provisioner_member_healthy", dimensions: [("member", member)], factory: factory).record(healthy ? 1 : 0)
         if let availableBytes {
             Gauge(label: "nfs_provisioner_member_available_bytes", dimensions: [("member", member)], factory: factory).record(Double(availableBytes))
@@ -56,26 +56,26 @@ public struct EngineMetrics: Sendable {
     }
 
     /// Ownership records per member in the index, and whether its last listing succeeded.
-    public func memberRecords(member: String, count: Int, loaded: Bool) {
+    package func memberRecords(member: String, count: Int, loaded: Bool) {
         Gauge(label: "nfs_provisioner_member_records", dimensions: [("member", member)], factory: factory).record(Double(count))
         Gauge(label: "nfs_provisioner_member_records_loaded", dimensions: [("member", member)], factory: factory).record(loaded ? 1 : 0)
     }
 
     /// Record files that could not be read when a member's records were listed.
-    public func recordProblems(member: String, count: Int) {
+    package func recordProblems(member: String, count: Int) {
         Counter(label: "nfs_provisioner_record_problems_total", dimensions: [("member", member)], factory: factory).increment(by: count)
     }
 
     /// Orphaned volumes found after a crash: `removed` (empty) or `kept` (not empty).
-    public func orphans(member: String, action: String, count: Int) {
+    package func orphans(member: String, action: String, count: Int) {
         Counter(label: "nfs_provisioner_orphans_total", dimensions: [("member", member), ("action", action)], factory: factory).increment(by: count)
     }
 
-    public func queueDepth(_ queue: String, _ depth: Int) {
+    package func queueDepth(_ queue: String, _ depth: Int) {
         Gauge(label: "nfs_provisioner_queue_depth", dimensions: [("queue", queue)], factory: factory).record(Double(depth))
     }
 
-    public func eventsDropped(_ count: Int) {
+    package func eventsDropped(_ count: Int) {
         guard count > 0 else { return }
         Counter(label: "nfs_provisioner_events_dropped_total", dimensions: [], factory: factory).increment(by: count)
     }

@@ -1,28 +1,28 @@
 import Foundation
 import Synchronization
-public import Logging
-public import RingCore
-public import KubeRuntime
+package import Logging
+package import RingCore
+package import KubeRuntime
 import VolumeStorage
 
 /// Everything a reconcile reads and acts through. Shared by all workers (Sendable).
-public struct ProvisioningContext: Sendable {
-    public let configuration: EngineConfiguration
-    public let client: KubeClient
-    public let claims: Store<PersistentVolumeClaim>
-    public let volumes: Store<PersistentVolume>
-    public let classes: Store<StorageClass>
-    public let members: MemberRegistry
-    public let ring: Ring
-    public let events: EventRecorder
-    public let metrics: EngineMetrics
-    public let logger: Logger
+package struct ProvisioningContext: Sendable {
+    package let configuration: EngineConfiguration
+    package let client: KubeClient
+    package let claims: Store<PersistentVolumeClaim>
+    package let volumes: Store<PersistentVolume>
+    package let classes: Store<StorageClass>
+    package let members: MemberRegistry
+    package let ring: Ring
+    package let events: EventRecorder
+    package let metrics: EngineMetrics
+    package let logger: Logger
     /// The engine's clock (retry waits).
-    public let clock: EngineTimeClock
+    package let clock: EngineTimeClock
     /// PVs (by uid) this process has reclaimed: their later watch events are skipped.
     let reclaimed = RecentSet(capacity: 4096)
 
-    public init(configuration: EngineConfiguration, client: KubeClient, claims: Store<PersistentVolumeClaim>,
+    package init(configuration: EngineConfiguration, client: KubeClient, claims: Store<PersistentVolumeClaim>,
                 volumes: Store<PersistentVolume>, classes: Store<StorageClass>, members: MemberRegistry, ring: Ring,
                 events: EventRecorder, metrics: EngineMetrics, logger: Logger, clock: EngineTimeClock = EngineTimeClock(SystemEngineClock())) {
         self.configuration = configuration

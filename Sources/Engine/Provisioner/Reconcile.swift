@@ -1,10 +1,10 @@
 // The reconcile contract: what a reconcile returns, how it fails, and what the work queue
 // does with each.
-public import KubeRuntime
-public import VolumeStorage
+package import KubeRuntime
+package import VolumeStorage
 
 /// What a successful reconcile asks of the work queue.
-public enum ReconcileOutcome: Sendable, Equatable {
+package enum ReconcileOutcome: Sendable, Equatable {
     /// Nothing more to do until the object changes.
     case done
     /// Look again after this delay (not a failure: the backoff is not advanced).
@@ -14,9 +14,9 @@ public enum ReconcileOutcome: Sendable, Equatable {
 /// A reconcile that failed, typed: what failed, the message for the Event and the log,
 /// and one ``Disposition`` the work queue follows. The reconciler that throws it has
 /// already reported it (one Warning Event and one metric, in one place per reconciler).
-public struct ReconcileFailure: Error, Sendable, CustomStringConvertible {
+package struct ReconcileFailure: Error, Sendable, CustomStringConvertible {
     /// What failed.
-    public enum Cause: Sendable {
+    package enum Cause: Sendable {
         /// A member's storage (the typed error is kept).
         case storage(StorageError)
         /// The API server or the client (the typed error is kept).
@@ -34,7 +34,7 @@ public struct ReconcileFailure: Error, Sendable, CustomStringConvertible {
     }
 
     /// What the work queue does.
-    public enum Disposition: Sendable, Equatable {
+    package enum Disposition: Sendable, Equatable {
         /// Retry with the key's exponential backoff: the cause may go away by itself.
         case retry
         /// Terminal: only a change of the object (or the periodic resync) brings it back.
@@ -42,11 +42,11 @@ public struct ReconcileFailure: Error, Sendable, CustomStringConvertible {
         case terminal
     }
 
-    public var cause: Cause
-    public var message: String
-    public var disposition: Disposition
+    package var cause: Cause
+    package var message: String
+    package var disposition: Disposition
 
-    public init(_ cause: Cause, _ message: String, _ disposition: Disposition) {
+    package init(_ cause: Cause, _ message: String, _ disposition: Disposition) {
         self.cause = cause
         self.message = message
         self.disposition = disposition
@@ -54,14 +54,14 @@ public struct ReconcileFailure: Error, Sendable, CustomStringConvertible {
 
     /// A storage failure: retried when the storage error says a retry can help, terminal
     /// otherwise (a refused path, a file of the wrong kind, a foreign record).
-    public static func storage(_ error: StorageError, _ message: String) -> ReconcileFailure {
+    package static func storage(_ error: StorageError, _ message: String) -> ReconcileFailure {
         ReconcileFailure(.storage(error), message, error.isRetryable ? .retry : .terminal)
     }
 
     /// An API failure: terminal for a request the client refused to send or the server
     /// found invalid (400, 422: the same request fails the same way), retried otherwise
     /// (403 included: RBAC is fixed without touching the claim).
-    public static func api(_ error: KubeError, _ message: String) -> ReconcileFailure {
+    package static func api(_ error: KubeError, _ message: String) -> ReconcileFailure {
         let terminal: Bool
         switch error {
         case .invalidRequest, .encoding: terminal = true
@@ -71,7 +71,7 @@ public struct ReconcileFailure: Error, Sendable, CustomStringConvertible {
     }
 
     /// True when the failure is really a cancellation (the reconcile was stopped).
-    public var isCancellation: Bool {
+    package var isCancellation: Bool {
         switch cause {
         case .cancelled, .storage(.cancelled): return true
         default: return false
@@ -79,9 +79,9 @@ public struct ReconcileFailure: Error, Sendable, CustomStringConvertible {
     }
 
     /// The reconcile was stopped.
-    public static let cancelled = ReconcileFailure(.cancelled, "cancelled", .retry)
+    package static let cancelled = ReconcileFailure(.cancelled, "cancelled", .retry)
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 extension ReconcileFailure.Disposition {

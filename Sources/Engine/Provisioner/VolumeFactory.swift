@@ -1,14 +1,14 @@
 /// Builds the PersistentVolume for a provisioned directory (sig-storage-lib
 /// `provisionClaimOperation` + the provisioner's own fields; "What the PV looks like" in
 /// docs/kubernetes-api-behaviour.md).
-public import KubeRuntime
-public import VolumeStorage
-public enum VolumeFactory {
+package import KubeRuntime
+package import VolumeStorage
+package enum VolumeFactory {
     /// - Parameters:
     ///   - member: the chosen member; its **address** goes into `spec.nfs.server` (the
     ///     original wrote the export path there: bug 1 in docs/original-provisioner.md).
     ///   - directory: the volume's directory relative to the member's export.
-    public static func volume(
+    package static func volume(
         for claim: PersistentVolumeClaim, className: String, storageClass: StorageClass, provisionerName: String,
         member: MemberConfiguration, directory: RelativePath, onDelete: DeletePolicy, placement: Placement.Reason
     ) -> PersistentVolume {
@@ -38,12 +38,12 @@ public enum VolumeFactory {
     /// True when `pv`'s NFS source is `directory` on `member` as configured now: its
     /// address and `<export>/<directory>`, as ``volume(for:className:storageClass:provisionerName:member:directory:onDelete:placement:)``
     /// writes them.
-    public static func pointsAt(_ pv: PersistentVolume, member: MemberConfiguration, directory: RelativePath) -> Bool {
+    package static func pointsAt(_ pv: PersistentVolume, member: MemberConfiguration, directory: RelativePath) -> Bool {
         pv.spec?.nfs?.server == member.address && pv.spec?.nfs?.path == exportPath(member.export, directory)
     }
 
     /// `export` + `/` + `directory`, with exactly one slash between them.
-    public static func exportPath(_ export: String, _ directory: RelativePath) -> String {
+    package static func exportPath(_ export: String, _ directory: RelativePath) -> String {
         var base = export
         while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
         if directory == .root { return base }

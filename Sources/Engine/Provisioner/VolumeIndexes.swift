@@ -1,17 +1,17 @@
 // Secondary indexes of the PV cache, so that no reconcile scans every PV.
-public import KubeRuntime
+package import KubeRuntime
 
 /// The PV cache's secondary indexes (``Store/objects(index:key:)``).
-public enum VolumeIndexes {
+package enum VolumeIndexes {
     /// `namespace/name` of the claim a PV is bound to (any provisioner's PVs).
-    public static let claimName = "claim-name"
+    package static let claimName = "claim-name"
     /// The member annotation of PVs of ours: which PVs a member holds.
-    public static let member = "member"
+    package static let member = "member"
     /// Key `nfs` for every NFS PV without our member annotation (candidates for records
     /// of directories made by the original Go provisioner).
-    public static let unrecorded = "unrecorded-nfs"
+    package static let unrecorded = "unrecorded-nfs"
 
-    public static let indexers: [String: Store<PersistentVolume>.IndexFunction] = [
+    package static let indexers: [String: Store<PersistentVolume>.IndexFunction] = [
         claimName: { pv in
             guard let ref = pv.spec?.claimRef, let namespace = ref.namespace, let name = ref.name else { return [] }
             return [namespace + "/" + name]

@@ -1,5 +1,5 @@
 import Foundation
-public import KubeRuntime
+package import KubeRuntime
 import VolumeStorage
 
 /// Reclaims the storage of released PVs of ours and removes the PV.
@@ -27,12 +27,12 @@ import VolumeStorage
 /// - Storage is reclaimed only when the PV is `Released` with reclaim policy `Delete`
 ///   (sig-storage-lib `shouldDelete`), then the PV is deleted, then our finalizer removed;
 ///   a missing PV at either step counts as done.
-public struct VolumeReconciler: Sendable {
-    public let context: ProvisioningContext
+package struct VolumeReconciler: Sendable {
+    package let context: ProvisioningContext
 
-    public init(context: ProvisioningContext) { self.context = context }
+    package init(context: ProvisioningContext) { self.context = context }
 
-    public func reconcile(_ key: ObjectKey) async throws -> ReconcileOutcome {
+    package func reconcile(_ key: ObjectKey) async throws -> ReconcileOutcome {
         guard let pv = context.volumes.get(key) else { return .done }
         guard pv.metadata.annotations[Annotations.provisionedBy] == context.configuration.provisionerName else { return .done }
         // Reclaimed already: the watch events of its deletion and of the finalizer's removal

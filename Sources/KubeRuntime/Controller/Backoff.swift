@@ -10,9 +10,9 @@
 /// and a success resets it.
 public struct ExponentialBackoff: Sendable, Hashable {
     public var base: Duration
-    public var maximum: Duration
+    package var maximum: Duration
 
-    public init(base: Duration = .seconds(1), maximum: Duration = .seconds(300)) {
+    package init(base: Duration = .seconds(1), maximum: Duration = .seconds(300)) {
         precondition(base > .zero && maximum >= base, "backoff needs 0 < base <= maximum")
         self.base = base
         self.maximum = maximum
@@ -21,7 +21,7 @@ public struct ExponentialBackoff: Sendable, Hashable {
     public static let `default` = ExponentialBackoff()
 
     /// The delay before retry number `failures` (1 for the first failure).
-    public func delay(afterFailures failures: Int) -> Duration {
+    package func delay(afterFailures failures: Int) -> Duration {
         guard failures > 0 else { return .zero }
         var d = base
         var n = 1

@@ -1,23 +1,23 @@
 import Foundation
-public import Logging
+package import Logging
 import Synchronization
 
 /// One event to record about an object.
-public struct EventRequest: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable { case normal = "Normal", warning = "Warning" }
+package struct EventRequest: Sendable, Hashable {
+    package enum Kind: String, Sendable, Hashable { case normal = "Normal", warning = "Warning" }
 
     /// The object the event is about (kind, namespace, name, uid, apiVersion).
-    public var involved: ObjectReference
-    public var type: Kind
+    package var involved: ObjectReference
+    package var type: Kind
     /// CamelCase, e.g. `ProvisioningSucceeded`.
-    public var reason: String
-    public var message: String
+    package var reason: String
+    package var message: String
     /// Reasons of events about the same object that this one makes pointless if they are
     /// still waiting to be written (an outcome supersedes "in progress"): those are
     /// removed from the buffer, never written.
-    public var supersedes: Set<String>
+    package var supersedes: Set<String>
 
-    public init(involved: ObjectReference, type: Kind, reason: String, message: String, supersedes: Set<String> = []) {
+    package init(involved: ObjectReference, type: Kind, reason: String, message: String, supersedes: Set<String> = []) {
         self.involved = involved
         self.type = type
         self.reason = reason
@@ -31,7 +31,7 @@ public struct EventRequest: Sendable, Hashable {
         involved.uid ?? "\(involved.namespace ?? "")/\(involved.name ?? "")"
     }
 
-    public static func about(_ claim: PersistentVolumeClaim, _ type: Kind, _ reason: String, _ message: String,
+    package static func about(_ claim: PersistentVolumeClaim, _ type: Kind, _ reason: String, _ message: String,
                              supersedes: Set<String> = []) -> EventRequest {
         EventRequest(involved: ObjectReference(apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: claim.metadata.namespace,
                                                name: claim.metadata.name, uid: claim.metadata.uid,
@@ -39,7 +39,7 @@ public struct EventRequest: Sendable, Hashable {
                      type: type, reason: reason, message: message, supersedes: supersedes)
     }
 
-    public static func about(_ volume: PersistentVolume, _ type: Kind, _ reason: String, _ message: String,
+    package static func about(_ volume: PersistentVolume, _ type: Kind, _ reason: String, _ message: String,
                              supersedes: Set<String> = []) -> EventRequest {
         EventRequest(involved: ObjectReference(apiVersion: "v1", kind: "PersistentVolume", name: volume.metadata.name,
                                                uid: volume.metadata.uid, resourceVersion: volume.metadata.resourceVersion),
@@ -60,27 +60,27 @@ public struct EventRequest: Sendable, Hashable {
 /// 25, one token per 5 minutes) stops a flapping object from flooding the API; events of
 /// cluster-scoped objects (PVs) go to namespace `default`; a failed write is logged and
 /// dropped, never retried forever.
-public actor EventRecorder {
+package actor EventRecorder {
     public struct Configuration: Sendable {
         /// Events waiting to be written; more are dropped (oldest first). Default 1000.
-        public var bufferSize: Int = 1000
+        package var bufferSize: Int = 1000
         /// Events written at the same time (each a request of its own, under the client's
         /// rate limit at background priority). Default 2.
-        public var writers: Int = 2
+        package var writers: Int = 2
         /// How long an Event waits for a token no other request wants before it queues for
         /// one like every request (``RequestPriority/background(maxWait:)``): under a backlog
         /// each writer still gets about one token per this interval. Default 1 s.
-        public var maxPriorityWait: Duration = .seconds(1)
-        public var burst: Double = 25
-        public var refillInterval: Duration = .seconds(300)
-        public var aggregationWindow: Duration = .seconds(600)
+        package var maxPriorityWait: Duration = .seconds(1)
+        package var burst: Double = 25
+        package var refillInterval: Duration = .seconds(300)
+        package var aggregationWindow: Duration = .seconds(600)
         /// `source.component` / `reportingComponent`.
-        public var component: String = "nfs-cluster-provisioner"
+        package var component: String = "nfs-cluster-provisioner"
         /// `source.host` / `reportingInstance`: the process identity.
-        public var instance: String = ProcessInfo.processInfo.hostName
+        package var instance: String = ProcessInfo.processInfo.hostName
 
-        public init() {}
-        public static let `default` = Configuration()
+        package init() {}
+        package static let `default` = Configuration()
     }
 
     private struct Aggregate {
@@ -96,7 +96,7 @@ public actor EventRecorder {
         var updated: Duration
     }
 
-    public nonisolated let configuration: Configuration
+    package nonisolated let configuration: Configuration
     private let client: KubeClient
     private let logger: Logger
     private let clock: any EngineClock
@@ -110,15 +110,15 @@ public actor EventRecorder {
     private var buckets: [String: Bucket] = [:]
     private var failedOrLimited = 0
     /// Events dropped (buffer full, rate-limited, or failed writes).
-    public var dropped: Int { failedOrLimited + pending.withLock { $0.queue.dropped } }
+    package var dropped: Int { failedOrLimited + pending.withLock { $0.queue.dropped } }
     /// Events removed from the buffer unwritten because a later one about the same object
     /// superseded them.
-    public nonisolated var superseded: Int { pending.withLock { $0.queue.superseded } }
+    package nonisolated var superseded: Int { pending.withLock { $0.queue.superseded } }
     /// Events written (created or aggregated).
-    public private(set) var written = 0
+    package private(set) var written = 0
 
     /// - Parameter clock: measures the rate limit's refill and the aggregation window.
-    public init(client: KubeClient, configuration: Configuration = .default, clock: any EngineClock = SystemEngineClock(), logger: Logger) {
+    package init(client: KubeClient, configuration: Configuration = .default, clock: any EngineClock = SystemEngineClock(), logger: Logger) {
         self.client = client
         self.clock = clock
         self.configuration = configuration
@@ -127,7 +127,7 @@ public actor EventRecorder {
     }
 
     /// Queues an event; never blocks (beyond a short lock), never fails.
-    public nonisolated func record(_ event: EventRequest) {
+    package nonisolated func record(_ event: EventRequest) {
         let waiter = pending.withLock { p -> CheckedContinuation<Void, Never>? in
             guard !p.finished else { return nil }
             p.queue.append(event)
@@ -138,7 +138,7 @@ public actor EventRecorder {
     }
 
     /// Stops accepting events; ``run()`` returns once the queue is written.
-    public nonisolated func finish() {
+    package nonisolated func finish() {
         pending.withLock { p -> CheckedContinuation<Void, Never>? in
             p.finished = true
             defer { p.waiter = nil }
@@ -148,7 +148,7 @@ public actor EventRecorder {
 
     /// Writes queued events, ``Configuration/writers`` at a time, until ``finish()`` (once
     /// the queue is empty) or cancellation.
-    public func run() async {
+    package func run() async {
         while true {
             let batch = await nextBatch()
             if batch.isEmpty { return }

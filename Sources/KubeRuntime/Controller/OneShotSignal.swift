@@ -1,7 +1,7 @@
 import Synchronization
 
 /// A signal that fires once and stays fired; any number of tasks can wait for it.
-public final class OneShotSignal: Sendable {
+package final class OneShotSignal: Sendable {
     private struct State {
         var fired = false
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
@@ -10,11 +10,11 @@ public final class OneShotSignal: Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
-    public var hasFired: Bool { state.withLock { $0.fired } }
+    package var hasFired: Bool { state.withLock { $0.fired } }
 
-    public func fire() {
+    package func fire() {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             guard !s.fired else { return [] }
             s.fired = true
@@ -26,7 +26,7 @@ public final class OneShotSignal: Sendable {
 
     /// Returns when the signal fires, or at once if it has; also returns (early) when the
     /// waiting task is cancelled.
-    public func wait() async {
+    package func wait() async {
         let id = state.withLock { s -> Int in
             s.nextID += 1
             return s.nextID

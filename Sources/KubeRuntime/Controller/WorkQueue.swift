@@ -12,7 +12,7 @@
 /// Delayed keys need ``runDelays()`` running (the controller runs it in its task group);
 /// it sleeps on the injected clock until the earliest deadline or until a new, earlier
 /// one arrives.
-public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == Duration {
+package actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == Duration {
     private var queue: [Key] = []
     private var head = 0
     private var dirty: Set<Key> = []
@@ -26,24 +26,24 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     private let wake: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
-    public let clock: C
-    public let backoff: ExponentialBackoff
+    package let clock: C
+    package let backoff: ExponentialBackoff
 
-    public init(clock: C, backoff: ExponentialBackoff = .default) {
+    package init(clock: C, backoff: ExponentialBackoff = .default) {
         self.clock = clock
         self.backoff = backoff
         (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Keys waiting to be processed (not counting delayed or in-process ones).
-    public var depth: Int { queue.count - head }
+    package var depth: Int { queue.count - head }
     /// Keys waiting for a deadline.
-    public var delayedCount: Int { deadlines.count }
+    package var delayedCount: Int { deadlines.count }
     /// Keys being processed.
-    public var processingCount: Int { processing.count }
+    package var processingCount: Int { processing.count }
 
     /// Queues a key now (deduplicated).
-    public func add(_ key: Key) {
+    package func add(_ key: Key) {
         guard !shuttingDown, !dirty.contains(key) else { return }
         dirty.insert(key)
         if processing.contains(key) { return }  // queued again by done()
@@ -58,7 +58,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     }
 
     /// Queues a key once `delay` has passed; an earlier pending deadline wins.
-    public func add(_ key: Key, after delay: Duration) {
+    package func add(_ key: Key, after delay: Duration) {
         guard !shuttingDown else { return }
         guard delay > .zero else { return add(key) }
         let deadline = clock.now.advanced(by: delay)
@@ -70,7 +70,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
 
     /// Counts a failure of `key` and queues it after its backoff; returns the delay.
     @discardableResult
-    public func addRateLimited(_ key: Key) -> Duration {
+    package func addRateLimited(_ key: Key) -> Duration {
         let count = (failures[key] ?? 0) + 1
         failures[key] = count
         let delay = backoff.delay(afterFailures: count)
@@ -79,14 +79,14 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     }
 
     /// Clears a key's failure count (after a success).
-    public func forget(_ key: Key) { failures[key] = nil }
+    package func forget(_ key: Key) { failures[key] = nil }
 
     /// How many times in a row this key has failed.
-    public func failureCount(_ key: Key) -> Int { failures[key] ?? 0 }
+    package func failureCount(_ key: Key) -> Int { failures[key] ?? 0 }
 
     /// The next key to process, waiting if there is none; nil once shut down and drained,
     /// or when the waiting task is cancelled. The caller must call ``done(_:)`` with it.
-    public func next() async -> Key? {
+    package func next() async -> Key? {
         if head < queue.count {
             let key = queue[head]
             head += 1
@@ -120,7 +120,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     }
 
     /// Marks a key's processing finished; if it was added meanwhile, it is queued again.
-    public func done(_ key: Key) {
+    package func done(_ key: Key) {
         processing.remove(key)
         if dirty.contains(key) {
             dirty.remove(key)
@@ -131,12 +131,12 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
 
     /// True when nothing is queued and nothing is being processed (delayed keys, which
     /// wait for their time, do not count).
-    public var isIdle: Bool { depth == 0 && processing.isEmpty }
+    package var isIdle: Bool { depth == 0 && processing.isEmpty }
 
     /// Returns once the queue is idle (``isIdle``), or at once if it is, or when the queue
     /// shuts down. What tests wait for instead of sleeping: "everything added so far has
     /// been handled".
-    public func waitUntilIdle() async {
+    package func waitUntilIdle() async {
         if isIdle || shuttingDown { return }
         await withCheckedContinuation { idleWaiters.append($0) }
     }
@@ -149,7 +149,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     }
 
     /// Stops accepting keys; waiting workers get nil once the queue is drained.
-    public func shutDown() {
+    package func shutDown() {
         shuttingDown = true
         delayed = DeadlineHeap()
         deadlines = [:]
@@ -182,7 +182,7 @@ public actor WorkQueue<Key: Hashable & Sendable, C: Clock> where C.Duration == D
     /// One loop consumes wake-ups: from ``add(_:after:)`` (a new deadline, maybe earlier)
     /// and from timer child tasks that sleep on the injected clock until the earliest
     /// deadline. A timer made obsolete by an earlier deadline fires later, harmlessly.
-    public func runDelays() async {
+    package func runDelays() async {
         wakeContinuation.yield()
         let clock = self.clock
         let wakeUp = wakeContinuation

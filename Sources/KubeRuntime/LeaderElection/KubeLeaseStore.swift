@@ -4,18 +4,18 @@ import Foundation
 /// resourceVersion (client-go's LeaseLock does exactly these; no patch, no watch), so a
 /// lost race is a 409 Conflict. The Lease is owned entirely by this program, so a PUT of
 /// the whole object loses nothing.
-public struct KubeLeaseStore: LeaseStore {
-    public let client: KubeClient
-    public let name: String
-    public let namespace: String
+package struct KubeLeaseStore: LeaseStore {
+    package let client: KubeClient
+    package let name: String
+    package let namespace: String
 
-    public init(client: KubeClient, name: String, namespace: String) {
+    package init(client: KubeClient, name: String, namespace: String) {
         self.client = client
         self.name = name
         self.namespace = namespace
     }
 
-    public func get() async throws(LeaseStoreError) -> StoredLease? {
+    package func get() async throws(LeaseStoreError) -> StoredLease? {
         do {
             return Self.stored(try await client.get(Lease.self, name: name, namespace: namespace))
         } catch let error as KubeError where error.isNotFound {
@@ -25,7 +25,7 @@ public struct KubeLeaseStore: LeaseStore {
         }
     }
 
-    public func create(_ record: LeaseRecord) async throws(LeaseStoreError) -> StoredLease {
+    package func create(_ record: LeaseRecord) async throws(LeaseStoreError) -> StoredLease {
         do {
             return Self.stored(try await client.create(Lease(metadata: ObjectMeta(name: name, namespace: namespace), spec: Self.spec(record))))
         } catch let error as KubeError where error.isAlreadyExists {
@@ -35,7 +35,7 @@ public struct KubeLeaseStore: LeaseStore {
         }
     }
 
-    public func update(_ record: LeaseRecord, resourceVersion: String) async throws(LeaseStoreError) -> StoredLease {
+    package func update(_ record: LeaseRecord, resourceVersion: String) async throws(LeaseStoreError) -> StoredLease {
         let lease = Lease(metadata: ObjectMeta(name: name, namespace: namespace, resourceVersion: resourceVersion), spec: Self.spec(record))
         do {
             return Self.stored(try await client.update(lease))

@@ -4,14 +4,14 @@
 /// same; csi-lib-utils retries every 5 s.
 public struct LeaderElectionConfiguration: Sendable, Hashable {
     /// How long a non-leader waits, after last seeing the lease change, before taking it.
-    public var leaseDuration: Duration
+    package var leaseDuration: Duration
     /// How long the leader keeps trying to renew before it gives up leadership.
-    public var renewDeadline: Duration
+    package var renewDeadline: Duration
     /// The interval between attempts (acquire attempts get up to 1.2× jitter).
-    public var retryPeriod: Duration
+    package var retryPeriod: Duration
     /// This process's identity: unique per process instance (hostname + random suffix),
     /// because a restarted candidate with the same identity would be taken for the holder.
-    public var identity: String
+    package var identity: String
     /// Lease name and namespace.
     public var leaseName: String
     public var namespace: String

@@ -1,5 +1,5 @@
-public import Foundation
-public import Logging
+package import Foundation
+package import Logging
 
 /// Where this process stands in the election.
 public enum LeadershipStatus: Sendable, Hashable, CustomStringConvertible {
@@ -36,18 +36,18 @@ public enum LeadershipStatus: Sendable, Hashable, CustomStringConvertible {
 /// and it is cancelled as soon as a renewal cycle fails. As in client-go there is no
 /// fencing: for up to `leaseDuration - renewDeadline` two processes may both believe they
 /// lead; the engine's writes are idempotent and conflict-checked for that reason.
-public actor LeaderElector<C: Clock> where C.Duration == Duration {
-    public let configuration: LeaderElectionConfiguration
+package actor LeaderElector<C: Clock> where C.Duration == Duration {
+    package let configuration: LeaderElectionConfiguration
     private let store: any LeaseStore
     private let clock: C
     private let wallClock: @Sendable () -> Date
     private let jitter: @Sendable () -> Double
     private let logger: Logger
     private var machine: LeaderElectionStateMachine<C.Instant>
-    public private(set) var status: LeadershipStatus = .starting
+    package private(set) var status: LeadershipStatus = .starting
     private var lastError = "none"
 
-    public init(configuration: LeaderElectionConfiguration, store: any LeaseStore, clock: C,
+    package init(configuration: LeaderElectionConfiguration, store: any LeaseStore, clock: C,
                 wallClock: @escaping @Sendable () -> Date = { Date() },
                 jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
                 logger: Logger) throws(LeaderElectionError) {
@@ -106,7 +106,7 @@ public actor LeaderElector<C: Clock> where C.Duration == Duration {
     }
 
     /// Campaigns, then runs `work` while leading. See the type's documentation.
-    public func run(whileLeading work: @escaping @Sendable () async throws -> Void) async throws {
+    package func run(whileLeading work: @escaping @Sendable () async throws -> Void) async throws {
         // Acquire.
         while true {
             if Task.isCancelled { status = .stopped; return }
@@ -169,7 +169,7 @@ public actor LeaderElector<C: Clock> where C.Duration == Duration {
     }
 
     /// Gives the lease up (empty holder, 1 s) so a standby can take over at once.
-    public func release() async {
+    package func release() async {
         defer { status = .stopped }
         guard let (record, rv) = machine.releaseRecord(wallNow: wallClock()) else { return }
         do {

@@ -5,14 +5,14 @@
 /// the message stays one line whatever the value holds, and a value longer than `limit`
 /// characters is cut, saying how long it was, so a 20 MB value does not make a 20 MB
 /// message.
-package enum Echo {
+public enum Echo {
     /// The default cap for one echoed value, in Unicode scalars.
-    package static let valueLimit = 120
+    public static let valueLimit = 120
     /// The default cap for a whole message.
-    package static let lineLimit = 2000
+    public static let lineLimit = 2000
 
     /// `text` escaped and capped at `limit` Unicode scalars.
-    package static func value(_ text: String, limit: Int = valueLimit) -> String {
+    public static func value(_ text: String, limit: Int = valueLimit) -> String {
         var out = ""
         var count = 0
         for scalar in text.unicodeScalars {
@@ -26,12 +26,12 @@ package enum Echo {
     }
 
     /// `text` escaped, capped and in double quotes.
-    package static func quoted(_ text: String, limit: Int = valueLimit) -> String {
+    public static func quoted(_ text: String, limit: Int = valueLimit) -> String {
         "\"" + value(text, limit: limit) + "\""
     }
 
     /// A whole message made one line: the last guard before a message is printed.
-    package static func line(_ text: String, limit: Int = lineLimit) -> String {
+    public static func line(_ text: String, limit: Int = lineLimit) -> String {
         value(text, limit: limit)
     }
 

@@ -12,7 +12,7 @@ where Base.Element: BackoffClassifiable, Base.Failure == Never {
     let clock: any EngineClock
     let jitter: JitterSource
 
-    public init(base: Base, backoff: JitteredBackoff, clock: any EngineClock, jitter: JitterSource) {
+    package init(base: Base, backoff: JitteredBackoff, clock: any EngineClock, jitter: JitterSource) {
         self.base = base
         self.backoff = backoff
         self.clock = clock

@@ -10,10 +10,10 @@
 /// Append bytes as they arrive, then take complete values with ``next()`` until it returns
 /// nil. Each byte is scanned once (the scan position survives across appends). Only the
 /// framing is checked here; the content of a value is validated by the JSON decoder.
-public struct JSONStreamDecoder: Sendable {
+package struct JSONStreamDecoder: Sendable {
     /// Largest single value accepted. Default 16 MiB (the API server limits objects to
     /// about 1.5 MiB; a bigger value means a broken stream, not a big object).
-    public let maxValueBytes: Int
+    package let maxValueBytes: Int
 
     private var buffer: [UInt8] = []
     /// Start of the value being scanned (or of unscanned whitespace).
@@ -26,12 +26,12 @@ public struct JSONStreamDecoder: Sendable {
     /// Set after a framing error; the stream cannot be resynchronised.
     private var failed: JSONStreamError?
 
-    public init(maxValueBytes: Int = 16 << 20) {
+    package init(maxValueBytes: Int = 16 << 20) {
         self.maxValueBytes = maxValueBytes
     }
 
     /// Adds received bytes.
-    public mutating func append(_ bytes: some Sequence<UInt8>) {
+    package mutating func append(_ bytes: some Sequence<UInt8>) {
         buffer.append(contentsOf: bytes)
     }
 
@@ -40,7 +40,7 @@ public struct JSONStreamDecoder: Sendable {
     /// - Throws: ``JSONStreamError`` when the bytes cannot be a sequence of JSON objects
     ///   or arrays (a scalar or a stray closing bracket at top level, or a value larger
     ///   than ``maxValueBytes``). After an error the decoder keeps failing.
-    public mutating func next() throws(JSONStreamError) -> [UInt8]? {
+    package mutating func next() throws(JSONStreamError) -> [UInt8]? {
         if let failed { throw failed }
         while position < buffer.count {
             let byte = buffer[position]
@@ -100,7 +100,7 @@ public struct JSONStreamDecoder: Sendable {
 
     /// Bytes of an incomplete value still buffered (non-zero at the end of a stream means
     /// it was truncated).
-    public var pendingByteCount: Int {
+    package var pendingByteCount: Int {
         var count = buffer.count - start
         // Trailing whitespace between values is not a partial value.
         if depth == 0 { count = buffer[start...].filter { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }.count }
@@ -122,13 +122,13 @@ public struct JSONStreamDecoder: Sendable {
 }
 
 /// A byte stream that is not a sequence of JSON objects or arrays.
-public enum JSONStreamError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum JSONStreamError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A byte that cannot start a value at top level (offset within the current buffer).
     case unexpectedByte(UInt8, offset: Int)
     /// A value exceeded the size limit.
     case valueTooLarge(limit: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unexpectedByte(let byte, _):
             let shown = byte >= 0x20 && byte < 0x7F ? "'\(Character(Unicode.Scalar(byte)))'" : "0x" + String(byte, radix: 16)

@@ -5,11 +5,11 @@
 import Synchronization
 
 /// What one ``Store/apply(_:)`` changed.
-public struct StoreUpdate<Object: KubeResource>: Sendable {
+package struct StoreUpdate<Object: KubeResource>: Sendable {
     /// Objects added or replaced.
-    public var applied: [Object] = []
+    package var applied: [Object] = []
     /// Objects removed: deleted by an event, or missing from a relist.
-    public var deleted: [Object] = []
+    package var deleted: [Object] = []
 }
 
 /// A thread-safe cache of one resource type, kept current by applying ``WatcherEvent``s.
@@ -39,7 +39,7 @@ public final class Store<Object: KubeResource>: Sendable {
     }
 
     /// The cached objects whose index `index` yields `key`; empty for an unknown index.
-    public func objects(index: String, key: String) -> [Object] {
+    package func objects(index: String, key: String) -> [Object] {
         state.withLock { state in
             (state.indexed[index]?[key] ?? []).compactMap { state.objects[$0] }
         }
@@ -67,7 +67,7 @@ public final class Store<Object: KubeResource>: Sendable {
     /// - `.applied`/`.deleted`: upsert/remove by key.
     /// - `.error`: nothing changes.
     @discardableResult
-    public func apply(_ event: WatcherEvent<Object>) -> StoreUpdate<Object> {
+    package func apply(_ event: WatcherEvent<Object>) -> StoreUpdate<Object> {
         var update = StoreUpdate<Object>()
         var changedKeys: [ObjectKey] = []
         var waiters: [CheckedContinuation<Void, any Error>] = []
@@ -126,28 +126,28 @@ public final class Store<Object: KubeResource>: Sendable {
     }
 
     /// All cached objects, keyed. A copy: later changes do not affect it.
-    public var snapshot: [ObjectKey: Object] {
+    package var snapshot: [ObjectKey: Object] {
         state.withLock { $0.objects }
     }
 
     /// All cached objects, in no particular order.
-    public var objects: [Object] {
+    package var objects: [Object] {
         state.withLock { Array($0.objects.values) }
     }
 
-    public var count: Int {
+    package var count: Int {
         state.withLock { $0.objects.count }
     }
 
     /// True once the first (re)list has been applied.
-    public var hasSynced: Bool {
+    package var hasSynced: Bool {
         state.withLock { $0.synced }
     }
 
     /// Returns once the store has synced (at once if it has).
     ///
     /// - Throws: `CancellationError` if the task is cancelled first.
-    public func waitUntilSynced() async throws {
+    package func waitUntilSynced() async throws {
         let id = state.withLock { state -> Int? in
             if state.synced { return nil }
             state.nextWaiterID += 1
@@ -214,7 +214,7 @@ public struct StoreChanges: AsyncSequence, Sendable {
     let queue: KeyQueue
 
     /// Keys waiting to be taken (diagnostics, metrics).
-    public var pendingCount: Int { queue.pendingCount }
+    package var pendingCount: Int { queue.pendingCount }
 
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(queue: queue)

@@ -4,7 +4,7 @@
 import Foundation
 
 /// One event of a raw watch stream.
-public enum WatchEvent<Object: KubeResource>: Sendable {
+package enum WatchEvent<Object: KubeResource>: Sendable {
     case added(Object)
     case modified(Object)
     /// Carries the last state, with the resourceVersion of the deletion.
@@ -16,7 +16,7 @@ public enum WatchEvent<Object: KubeResource>: Sendable {
     case error(Status)
 
     /// The resourceVersion this event moves the watch to, if any.
-    public var resourceVersion: String? {
+    package var resourceVersion: String? {
         switch self {
         case .added(let object), .modified(let object), .deleted(let object):
             return object.metadata.resourceVersion.isEmpty ? nil : object.metadata.resourceVersion

@@ -2,18 +2,18 @@
 // body is read only as fast as the consumer asks, so nothing buffers without bound).
 
 /// Options of a WATCH request.
-public struct WatchOptions: Sendable, Hashable {
+package struct WatchOptions: Sendable, Hashable {
     /// Where to start: a resourceVersion from a list, an event or a bookmark. Unset or
     /// `"0"` start with synthetic ADDED events for every existing object.
-    public var resourceVersion: String?
+    package var resourceVersion: String?
     /// The server ends the watch cleanly after this many seconds (keep watches finite).
-    public var timeoutSeconds: Int?
+    package var timeoutSeconds: Int?
     /// Ask for BOOKMARK events (client-go always does, reflector.go:597).
-    public var allowWatchBookmarks: Bool
-    public var labelSelector: String?
-    public var fieldSelector: String?
+    package var allowWatchBookmarks: Bool
+    package var labelSelector: String?
+    package var fieldSelector: String?
 
-    public init(resourceVersion: String? = nil, timeoutSeconds: Int? = nil, allowWatchBookmarks: Bool = true,
+    package init(resourceVersion: String? = nil, timeoutSeconds: Int? = nil, allowWatchBookmarks: Bool = true,
                 labelSelector: String? = nil, fieldSelector: String? = nil) {
         self.resourceVersion = resourceVersion
         self.timeoutSeconds = timeoutSeconds
@@ -39,7 +39,7 @@ extension KubeClient {
     /// The request start is retried like any read; an HTTP error (e.g. 410 for a too old
     /// resourceVersion on some servers) is thrown here. Most consumers want a ``Watcher``,
     /// which lists, watches, resumes and relists on top of this.
-    public func watch<T: KubeResource>(_ type: T.Type, namespace: String? = nil,
+    package func watch<T: KubeResource>(_ type: T.Type, namespace: String? = nil,
                                        options: WatchOptions = WatchOptions()) async throws -> WatchEventStream<T> {
         let request = KubeRequest(method: .get, path: try Paths.collection(T.resource, namespace: namespace),
                                   query: options.queryItems)
@@ -55,28 +55,28 @@ extension KubeClient {
 /// the stream itself (broken connection, bytes that are not JSON, a value cut off by the
 /// end of the stream) are thrown by the iterator as ``KubeError`` and end the stream. A
 /// clean end (the server's `timeoutSeconds`, a server restart) returns nil.
-public struct WatchEventStream<Object: KubeResource>: AsyncSequence, Sendable {
-    public typealias Element = Result<WatchEvent<Object>, KubeError>
+package struct WatchEventStream<Object: KubeResource>: AsyncSequence, Sendable {
+    package typealias Element = Result<WatchEvent<Object>, KubeError>
 
     let body: ResponseBody
     let request: RequestSummary
 
-    public init(body: ResponseBody, request: RequestSummary) {
+    package init(body: ResponseBody, request: RequestSummary) {
         self.body = body
         self.request = request
     }
 
-    public func makeAsyncIterator() -> AsyncIterator {
+    package func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(body: body.makeAsyncIterator(), request: request)
     }
 
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    package struct AsyncIterator: AsyncIteratorProtocol {
         var body: ResponseBody.AsyncIterator
         let request: RequestSummary
         var framing = JSONStreamDecoder()
         var finished = false
 
-        public mutating func next() async throws -> Element? {
+        package mutating func next() async throws -> Element? {
             guard !finished else { return nil }
             let resource = Object.resource
             while true {

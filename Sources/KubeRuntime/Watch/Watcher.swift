@@ -6,17 +6,17 @@
 public struct WatcherConfiguration: Sendable, Hashable {
     /// Namespace to watch; nil watches a namespaced type across all namespaces.
     public var namespace: String?
-    public var labelSelector: String?
-    public var fieldSelector: String?
+    package var labelSelector: String?
+    package var fieldSelector: String?
     /// Page size of (re)lists. Default 500 (client-go's pager); nil lists in one request.
-    public var pageSize: Int?
+    package var pageSize: Int?
     /// Range of the random `timeoutSeconds` of each watch. Default 300...600 s, as
     /// client-go's reflector (reflector.go:54-58, 588-593): finite so connections are
     /// recycled, random so many watchers do not reconnect at once.
-    public var watchTimeoutSeconds: ClosedRange<Int>
+    package var watchTimeoutSeconds: ClosedRange<Int>
     /// A watch ending sooner than this without any event counts as a failure and is
     /// backed off (client-go "very short watch", reflector.go:1092-1095). Default 1 s.
-    public var shortWatchThreshold: Duration
+    package var shortWatchThreshold: Duration
 
     /// - Precondition: `watchTimeoutSeconds.lowerBound >= 1`, `pageSize` nil or >= 1.
     public init(namespace: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil,

@@ -22,7 +22,7 @@ public enum WatcherEvent<Object: KubeResource>: Sendable {
     case error(KubeError)
 
     /// True for `.error`.
-    public var isError: Bool {
+    package var isError: Bool {
         if case .error = self { return true }
         return false
     }

@@ -50,16 +50,16 @@ public struct DirectNFSVolumeStore: VolumeStore {
         /// The export path to MOUNT, e.g. `/srv/nfs` (absolute).
         public var export: String
         /// Timeout of each NFS call, the mount's included. Default ``defaultTimeout``.
-        public var timeout: Duration
+        package var timeout: Duration
         /// The NFS port; `nil` (default) asks the server's rpcbind, as `mount -t nfs` does.
         public var nfsPort: UInt16?
         /// The MOUNT protocol's port; `nil` (default) asks the server's rpcbind.
         public var mountPort: UInt16?
         /// Idle libnfs contexts kept for the next calls. Default 4: the member's executor
         /// has two threads by default, so two contexts are in use at most.
-        public var maxIdleConnections: Int
+        package var maxIdleConnections: Int
 
-        public init(
+        package init(
             member: String, server: String, export: String, timeout: Duration = defaultTimeout,
             nfsPort: UInt16? = nil, mountPort: UInt16? = nil, maxIdleConnections: Int = 4
         ) {
@@ -73,7 +73,7 @@ public struct DirectNFSVolumeStore: VolumeStore {
         }
 
         /// `server:/export`, with an IPv6 address in brackets.
-        public var location: String {
+        package var location: String {
             (server.contains(":") ? "[\(server)]" : server) + ":" + export
         }
     }
@@ -86,7 +86,7 @@ public struct DirectNFSVolumeStore: VolumeStore {
 
     /// Validates the configuration without any I/O (the first call mounts): a server
     /// without NUL bytes, an absolute export path, a timeout of at least 1 ms.
-    public init(configuration: Configuration) throws(StorageError) {
+    package init(configuration: Configuration) throws(StorageError) {
         let server = configuration.server
         guard !server.isEmpty, !server.utf8.contains(0), !server.contains("/") else {
             throw .exportUnavailable(
@@ -110,10 +110,10 @@ public struct DirectNFSVolumeStore: VolumeStore {
     }
 
     /// Mounts done so far; each broken connection costs one (for tests and metrics).
-    public var mountCount: Int { pool.mountCount }
+    package var mountCount: Int { pool.mountCount }
 
     /// Closes the idle connections; the next call mounts again.
-    public func closeIdleConnections() {
+    package func closeIdleConnections() {
         pool.drain()
     }
 

@@ -23,11 +23,11 @@ public final class BlockingExecutor: @unchecked Sendable {
     public struct Configuration: Sendable, Hashable {
         /// Threads per member. Default 2: one stuck call still leaves one thread, and a
         /// member never holds many threads hostage when its server dies.
-        public var threadCount: Int
+        package var threadCount: Int
         /// Calls waiting for a thread beyond this fail fast as `memberBusy`. Default 64.
-        public var maxQueuedJobs: Int
+        package var maxQueuedJobs: Int
         /// An idle thread ends after this long. Default 60 s.
-        public var idleThreadTimeout: Duration
+        package var idleThreadTimeout: Duration
 
         public init(threadCount: Int = 2, maxQueuedJobs: Int = 64, idleThreadTimeout: Duration = .seconds(60)) {
             self.threadCount = max(1, threadCount)
@@ -39,19 +39,19 @@ public final class BlockingExecutor: @unchecked Sendable {
     }
 
     /// Counters, read together under the pool's lock.
-    public struct Statistics: Sendable, Hashable {
+    package struct Statistics: Sendable, Hashable {
         /// Threads started and not yet ended.
-        public var liveThreads: Int
+        package var liveThreads: Int
         /// Threads waiting for work.
-        public var idleThreads: Int
+        package var idleThreads: Int
         /// Threads running a call (stuck ones included).
-        public var busyThreads: Int
+        package var busyThreads: Int
         /// Threads running a call whose caller gave up (timeout or cancellation).
-        public var stuckThreads: Int
+        package var stuckThreads: Int
         /// Calls waiting for a thread.
-        public var queuedJobs: Int
+        package var queuedJobs: Int
         /// Calls that returned after their caller gave up (their result was dropped).
-        public var lateCompletions: Int
+        package var lateCompletions: Int
     }
 
     public let member: String
@@ -71,7 +71,7 @@ public final class BlockingExecutor: @unchecked Sendable {
 
     /// Creates an idle pool; no thread starts before the first call.
     /// - Parameter clock: measures timeouts (inject a test clock to control them).
-    public init(member: String, configuration: Configuration = .default, clock: any Clock<Duration> = ContinuousClock()) {
+    package init(member: String, configuration: Configuration = .default, clock: any Clock<Duration> = ContinuousClock()) {
         self.member = member
         self.configuration = configuration
         self.clock = clock
@@ -135,7 +135,7 @@ public final class BlockingExecutor: @unchecked Sendable {
     }
 
     /// A consistent snapshot of the counters.
-    public var statistics: Statistics {
+    package var statistics: Statistics {
         condition.lock()
         defer { condition.unlock() }
         return Statistics(

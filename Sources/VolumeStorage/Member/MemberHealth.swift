@@ -28,13 +28,13 @@ public struct MemberHealth: Sendable, Hashable {
     public struct Configuration: Sendable, Hashable {
         /// Consecutive server failures (not timeouts) before `unhealthy`. Default 3: one
         /// ESTALE after a server restart should not take a member out of placement.
-        public var failureThreshold: Int
+        package var failureThreshold: Int
         /// Wait before the first recovery probe. Default 1 s.
-        public var initialProbeBackoff: Duration
+        package var initialProbeBackoff: Duration
         /// Longest wait between recovery probes (doubling from the initial). Default 60 s.
-        public var maxProbeBackoff: Duration
+        package var maxProbeBackoff: Duration
         /// Probe interval while healthy. Default 30 s.
-        public var routineProbeInterval: Duration
+        package var routineProbeInterval: Duration
 
         public init(
             failureThreshold: Int = 3, initialProbeBackoff: Duration = .seconds(1),
@@ -50,7 +50,7 @@ public struct MemberHealth: Sendable, Hashable {
     }
 
     /// Where the member stands.
-    public enum Condition: Sendable, Hashable, CustomStringConvertible {
+    package enum Condition: Sendable, Hashable, CustomStringConvertible {
         case healthy
         /// Some server failures in a row, fewer than the threshold. Still used.
         case suspect(consecutiveFailures: Int)
@@ -60,14 +60,14 @@ public struct MemberHealth: Sendable, Hashable {
         case probing(failedProbes: Int)
 
         /// Calls are admitted (healthy or suspect).
-        public var isAvailable: Bool {
+        package var isAvailable: Bool {
             switch self {
             case .healthy, .suspect: true
             case .unhealthy, .probing: false
             }
         }
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .healthy: "healthy"
             case .suspect(let n): "suspect (\(n) failures)"
@@ -78,24 +78,24 @@ public struct MemberHealth: Sendable, Hashable {
     }
 
     /// A change of ``condition``, for the owner to log and count.
-    public struct Transition: Sendable, Hashable {
-        public var from: Condition
-        public var to: Condition
+    package struct Transition: Sendable, Hashable {
+        package var from: Condition
+        package var to: Condition
 
-        public init(from: Condition, to: Condition) {
+        package init(from: Condition, to: Condition) {
             self.from = from
             self.to = to
         }
     }
 
     /// Whether a call may run.
-    public enum Admission: Sendable, Hashable {
+    package enum Admission: Sendable, Hashable {
         case proceed
         case failFast
     }
 
     /// What ``probeDue(now:)`` decided.
-    public enum ProbeDecision: Sendable, Hashable {
+    package enum ProbeDecision: Sendable, Hashable {
         /// Run a probe now: ``probeStarted(now:)``, then ``probeSucceeded(now:)`` or
         /// ``probeFailed(_:now:)``.
         case startProbe
@@ -106,33 +106,33 @@ public struct MemberHealth: Sendable, Hashable {
     }
 
     public let configuration: Configuration
-    public private(set) var condition: Condition = .healthy
+    package private(set) var condition: Condition = .healthy
     /// The last failure that counted (or the last probe failure).
-    public private(set) var lastError: StorageError?
+    package private(set) var lastError: StorageError?
     /// When the next probe (routine or recovery) is due.
-    public private(set) var nextProbeAt: ContinuousClock.Instant
+    package private(set) var nextProbeAt: ContinuousClock.Instant
     /// When ``condition`` last changed.
-    public private(set) var since: ContinuousClock.Instant
+    package private(set) var since: ContinuousClock.Instant
     /// Operator state: no new volumes, deletes still served. Orthogonal to health.
-    public var isDraining = false
+    package var isDraining = false
 
     /// Starts healthy with a probe due at once, so that the export is checked at startup.
-    public init(configuration: Configuration = .default, now: ContinuousClock.Instant) {
+    package init(configuration: Configuration = .default, now: ContinuousClock.Instant) {
         self.configuration = configuration
         self.nextProbeAt = now
         self.since = now
     }
 
     /// Placement may put new volumes here: available and not draining.
-    public var acceptsNewVolumes: Bool { condition.isAvailable && !isDraining }
+    package var acceptsNewVolumes: Bool { condition.isAvailable && !isDraining }
 
     /// Whether a (non-probe) call may run now.
-    public func admit() -> Admission {
+    package func admit() -> Admission {
         condition.isAvailable ? .proceed : .failFast
     }
 
     /// A call completed normally.
-    public mutating func callSucceeded(now: ContinuousClock.Instant) -> Transition? {
+    package mutating func callSucceeded(now: ContinuousClock.Instant) -> Transition? {
         switch condition {
         case .healthy, .unhealthy, .probing:
             // In unhealthy/probing only a recovery probe decides: a late success of a call
@@ -144,7 +144,7 @@ public struct MemberHealth: Sendable, Hashable {
     }
 
     /// A call failed; its ``StorageError/healthImpact`` decides what it means.
-    public mutating func callFailed(_ error: StorageError, now: ContinuousClock.Instant) -> Transition? {
+    package mutating func callFailed(_ error: StorageError, now: ContinuousClock.Instant) -> Transition? {
         switch error.healthImpact {
         case .unknown:
             return nil
@@ -158,14 +158,14 @@ public struct MemberHealth: Sendable, Hashable {
     }
 
     /// Whether a probe should start now (routine when available, recovery when unhealthy).
-    public func probeDue(now: ContinuousClock.Instant) -> ProbeDecision {
+    package func probeDue(now: ContinuousClock.Instant) -> ProbeDecision {
         if case .probing = condition { return .alreadyProbing }
         return now >= nextProbeAt ? .startProbe : .notDue(until: nextProbeAt)
     }
 
     /// A probe starts (due or forced): `unhealthy` becomes `probing`, and the next routine
     /// probe of an available member is scheduled.
-    public mutating func probeStarted(now: ContinuousClock.Instant) -> Transition? {
+    package mutating func probeStarted(now: ContinuousClock.Instant) -> Transition? {
         switch condition {
         case .healthy, .suspect:
             nextProbeAt = now + configuration.routineProbeInterval
@@ -178,7 +178,7 @@ public struct MemberHealth: Sendable, Hashable {
     }
 
     /// A probe succeeded.
-    public mutating func probeSucceeded(now: ContinuousClock.Instant) -> Transition? {
+    package mutating func probeSucceeded(now: ContinuousClock.Instant) -> Transition? {
         switch condition {
         case .healthy:
             return nil
@@ -199,7 +199,7 @@ public struct MemberHealth: Sendable, Hashable {
     /// server answered, so it counts as a successful probe. Fullness is placement's business
     /// (the free-space threshold); counting it would take a full member out of service,
     /// deletes included, and deletes are what frees its space.
-    public mutating func probeFailed(_ error: StorageError, now: ContinuousClock.Instant) -> Transition? {
+    package mutating func probeFailed(_ error: StorageError, now: ContinuousClock.Instant) -> Transition? {
         if error.isOutOfSpace { return probeSucceeded(now: now) }
         switch condition {
         case .probing(let failed):

@@ -4,7 +4,7 @@ import Foundation
 extension MemberStorage {
     /// At most this many record files on one member; more is refused with an error naming
     /// the directory (every input is bounded). 1,000,000 records are about 400 MB of index.
-    public static let maxRecords = 1_000_000
+    package static let maxRecords = 1_000_000
     /// Record files read per blocking call while loading, so that a large member never
     /// looks like a hung one.
     static let recordsPerLoadCall = 256
@@ -16,7 +16,7 @@ extension MemberStorage {
     ///
     /// - Returns: the problems found (invalid files), for the caller to log.
     @discardableResult
-    public func loadRecords() async throws(StorageError) -> [StorageError] {
+    package func loadRecords() async throws(StorageError) -> [StorageError] {
         let mode = configuration.reservedDirectoryMode
         records.beginLoad()
         do throws(StorageError) {

@@ -3,7 +3,7 @@ public import Foundation
 
 extension MemberStorage {
     /// Result of ``createVolume(relativePath:mode:claim:volumeName:provisioner:at:)``.
-    public enum CreateOutcome: Sendable, Hashable {
+    package enum CreateOutcome: Sendable, Hashable {
         /// The record was written and the directory created with the mode.
         case created(OwnershipRecord)
         /// The record already names this claim uid (a retry, or a crash between the record
@@ -12,7 +12,7 @@ extension MemberStorage {
     }
 
     /// Result of ``archiveVolume(relativePath:archiveName:expectedClaimUID:)``.
-    public enum ArchiveOutcome: Sendable, Hashable {
+    package enum ArchiveOutcome: Sendable, Hashable {
         /// Renamed to this path in the archive area.
         case archived(RelativePath)
         /// Nothing at the path (an earlier attempt finished, or it never existed).
@@ -20,7 +20,7 @@ extension MemberStorage {
     }
 
     /// Result of ``deleteVolume(relativePath:expectedClaimUID:)``.
-    public enum DeleteOutcome: Sendable, Hashable {
+    package enum DeleteOutcome: Sendable, Hashable {
         case deleted
         /// Nothing at the path and nothing left in the trash.
         case alreadyGone
@@ -41,7 +41,7 @@ extension MemberStorage {
     /// - a directory already there that no record names (`.unrecordedDirectory`): it is
     ///   never adopted, whatever is inside it;
     /// - the export root and the reserved area (`.refusedExportRoot`, `.reservedPath`).
-    public func createVolume(
+    package func createVolume(
         relativePath path: RelativePath, mode: FileMode, claim: ClaimIdentity, volumeName: String,
         provisioner: String, at date: Date
     ) async throws(StorageError) -> CreateOutcome {
@@ -113,7 +113,7 @@ extension MemberStorage {
     /// - Throws: `.recordChanged` when the record names someone else now;
     ///   `.unrecordedDirectory` when there is no record (never adopted).
     @discardableResult
-    public func adoptVolume(
+    package func adoptVolume(
         relativePath path: RelativePath, claim: ClaimIdentity, volumeName: String, replacingClaimUID previousUID: String,
         mode: FileMode, at date: Date
     ) async throws(StorageError) -> OwnershipRecord {
@@ -151,7 +151,7 @@ extension MemberStorage {
     /// Sets the record's state (``OwnershipRecord/State/bound`` once the PV is saved,
     /// ``OwnershipRecord/State/released`` when its data is retained), if it names
     /// `claimUID`; one blocking call, none when the state is already that.
-    public func setRecordState(
+    package func setRecordState(
         relativePath path: RelativePath, claimUID: String, _ state: OwnershipRecord.State, at date: Date
     ) async throws(StorageError) {
         let name = self.name
@@ -176,7 +176,7 @@ extension MemberStorage {
     /// Writes `record` for a directory that exists and has none: migration of volumes
     /// made before records existed. `false` when a record is already there (it wins) or
     /// the directory is missing (nothing to record).
-    public func importRecord(_ record: OwnershipRecord) async throws(StorageError) -> Bool {
+    package func importRecord(_ record: OwnershipRecord) async throws(StorageError) -> Bool {
         try checkVolumePath(record.path, .writeRecord)
         let name = self.name
         let directoryMode = configuration.reservedDirectoryMode
@@ -196,7 +196,7 @@ extension MemberStorage {
     }
 
     /// What ``removeOrphan(relativePath:claimUID:)`` did.
-    public enum OrphanOutcome: Sendable, Hashable {
+    package enum OrphanOutcome: Sendable, Hashable {
         /// The directory (empty or missing) and its record are gone.
         case removed
         /// The directory holds something: reported, never removed.
@@ -209,7 +209,7 @@ extension MemberStorage {
     /// and got no PV (the provisioner was killed between the record and the PV, and the
     /// claim was deleted meanwhile) — only if its directory is empty or missing. A
     /// directory holding anything is kept (``OrphanOutcome/keptNotEmpty``), its record too.
-    public func removeOrphan(relativePath path: RelativePath, claimUID: String) async throws(StorageError) -> OrphanOutcome {
+    package func removeOrphan(relativePath path: RelativePath, claimUID: String) async throws(StorageError) -> OrphanOutcome {
         try checkVolumePath(path, .deleteVolume)
         let name = self.name
         let index = records
@@ -234,7 +234,7 @@ extension MemberStorage {
     }
 
     /// The record of `path`, read from the export now (not the index).
-    public func readRecord(relativePath path: RelativePath) async throws(StorageError) -> OwnershipRecord? {
+    package func readRecord(relativePath path: RelativePath) async throws(StorageError) -> OwnershipRecord? {
         let name = self.name
         return try await perform(.readRecord, path) { store throws(StorageError) in
             try Self.readRecord(store: store, path: path, member: name)
@@ -251,7 +251,7 @@ extension MemberStorage {
     /// `.unrecordedDirectory`, data kept; an unreadable record: `.invalidRecord`); never one
     /// that contains other volumes (`.overlapsVolume`). The record is removed once the
     /// directory is in the archive.
-    public func archiveVolume(
+    package func archiveVolume(
         relativePath path: RelativePath, archiveName: String, expectedClaimUID: String
     ) async throws(StorageError) -> ArchiveOutcome {
         try checkVolumePath(path, .archiveVolume)
@@ -295,7 +295,7 @@ extension MemberStorage {
     /// kept; an unreadable record: `.invalidRecord`); never one that contains other volumes;
     /// never follows a symlink; never removes anything outside `path`; refuses the export
     /// root and the reserved area. Nothing inside the volume is read to decide.
-    public func deleteVolume(
+    package func deleteVolume(
         relativePath path: RelativePath, expectedClaimUID: String
     ) async throws(StorageError) -> DeleteOutcome {
         try checkVolumePath(path, .deleteVolume)

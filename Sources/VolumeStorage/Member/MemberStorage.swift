@@ -21,26 +21,26 @@ public actor MemberStorage {
     public struct Configuration: Sendable {
         /// Deadline of each blocking call (queueing included). Default 10 s: NFS calls take
         /// milliseconds; ten seconds means the server is gone.
-        public var operationTimeout: Duration
+        package var operationTimeout: Duration
         /// Deadline of a probe. Default 5 s.
-        public var probeTimeout: Duration
+        package var probeTimeout: Duration
         /// How long one `removeTree` call may work before it returns and the delete goes on
         /// in the next call; less than ``operationTimeout`` so that a large tree never looks
         /// like a hung server. Default: half of ``operationTimeout``.
-        public var removeChunkBudget: Duration
+        package var removeChunkBudget: Duration
         /// Total time a delete may take before it fails (retryable) with
         /// ``StorageError/deleteIncomplete(member:path:removedEntries:)``. Default 10 min.
-        public var deleteBudget: Duration
+        package var deleteBudget: Duration
         /// Mode of the reserved directories. Default 0755.
-        public var reservedDirectoryMode: FileMode
+        package var reservedDirectoryMode: FileMode
         /// Mode of parent directories a nested `pathPattern` needs (`<namespace>/` of
         /// `${.PVC.namespace}/${.PVC.name}`). Default 0755: what the Go original's
         /// `MkdirAll(path, 0777)` gave under the usual umask 022 — traversable by everyone, so
         /// that a node (root squashed to nobody) can mount the volume below it, and writable
         /// only by the provisioner. The volume directory itself gets `mountPermissions`.
-        public var parentDirectoryMode: FileMode
-        public var executor: BlockingExecutor.Configuration
-        public var health: MemberHealth.Configuration
+        package var parentDirectoryMode: FileMode
+        package var executor: BlockingExecutor.Configuration
+        package var health: MemberHealth.Configuration
 
         public init(
             operationTimeout: Duration = .seconds(10), probeTimeout: Duration = .seconds(5),
@@ -64,7 +64,7 @@ public actor MemberStorage {
     }
 
     /// What ``probeIfDue()`` did.
-    public enum ProbeReport: Sendable, Hashable {
+    package enum ProbeReport: Sendable, Hashable {
         case notDue(until: ContinuousClock.Instant)
         case alreadyProbing
         case succeeded
@@ -76,10 +76,10 @@ public actor MemberStorage {
     /// The store; only this actor calls it, on its executor with a timeout.
     nonisolated let store: any VolumeStore
     /// The member's ownership records, in memory (see ``loadRecords()``).
-    public nonisolated let records = OwnershipIndex()
+    package nonisolated let records = OwnershipIndex()
     /// What the export's identity file must say; `nil`: not checked (tests of the store).
-    public nonisolated let identity: MemberIdentity?
-    public nonisolated let executor: BlockingExecutor
+    package nonisolated let identity: MemberIdentity?
+    package nonisolated let executor: BlockingExecutor
     public nonisolated let configuration: Configuration
     private let clock: any Clock<Duration>
     let now: @Sendable () -> ContinuousClock.Instant
@@ -94,7 +94,7 @@ public actor MemberStorage {
     ///   - clock: measures timeouts and the probe loop's sleeps.
     ///   - now: the time fed to the health state machine.
     ///   - identity: what the export's identity file must say (checked by every probe).
-    public init(
+    package init(
         store: any VolumeStore, configuration: Configuration = .default, identity: MemberIdentity? = nil,
         clock: any Clock<Duration> = ContinuousClock(),
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
@@ -114,11 +114,11 @@ public actor MemberStorage {
     // MARK: - Health
 
     /// The current health (condition, last error, next probe, draining).
-    public var health: MemberHealth { healthState }
+    package var health: MemberHealth { healthState }
 
     /// Operator state: a draining member takes no new volumes (``MemberHealth/acceptsNewVolumes``)
     /// but still serves deletes and archives.
-    public func setDraining(_ draining: Bool) {
+    package func setDraining(_ draining: Bool) {
         healthState.isDraining = draining
     }
 
@@ -147,7 +147,7 @@ public actor MemberStorage {
     /// Runs a probe if one is due (routine while available, recovery with backoff while
     /// unhealthy). Call it periodically, or run ``runProbes(every:)``.
     @discardableResult
-    public func probeIfDue() async -> ProbeReport {
+    package func probeIfDue() async -> ProbeReport {
         switch healthState.probeDue(now: now()) {
         case .notDue(let until): return .notDue(until: until)
         case .alreadyProbing: return .alreadyProbing
@@ -163,7 +163,7 @@ public actor MemberStorage {
 
     /// Calls ``probeIfDue()`` every `interval` until the task is cancelled. Meant to run in
     /// a child task of the engine's task group, one per member.
-    public func runProbes(every interval: Duration) async {
+    package func runProbes(every interval: Duration) async {
         while !Task.isCancelled {
             await probeIfDue()
             do {
@@ -181,12 +181,12 @@ public actor MemberStorage {
 
     /// The last free-space reading (``refreshFreeSpace()``), with its error if it failed:
     /// placement reads this, never the export.
-    public var lastFreeSpace: FreeSpaceReading { freeSpaceReading }
+    package var lastFreeSpace: FreeSpaceReading { freeSpaceReading }
 
     /// Reads the free space now and keeps the result (or the error) for placement. The
     /// engine calls it from its probe loop.
     @discardableResult
-    public func refreshFreeSpace() async -> FreeSpaceReading {
+    package func refreshFreeSpace() async -> FreeSpaceReading {
         do throws(StorageError) {
             let stats = try await freeSpace()
             freeSpaceReading = FreeSpaceReading(stats: stats, error: nil, measuredAt: now())
@@ -268,13 +268,13 @@ public actor MemberStorage {
 }
 
 /// A member's last free-space reading: the figures, or why they could not be read.
-public struct FreeSpaceReading: Sendable, Hashable {
-    public var stats: FileSystemStats?
-    public var error: StorageError?
+package struct FreeSpaceReading: Sendable, Hashable {
+    package var stats: FileSystemStats?
+    package var error: StorageError?
     /// `nil`: never measured.
-    public var measuredAt: ContinuousClock.Instant?
+    package var measuredAt: ContinuousClock.Instant?
 
-    public init(stats: FileSystemStats? = nil, error: StorageError? = nil, measuredAt: ContinuousClock.Instant? = nil) {
+    package init(stats: FileSystemStats? = nil, error: StorageError? = nil, measuredAt: ContinuousClock.Instant? = nil) {
         self.stats = stats
         self.error = error
         self.measuredAt = measuredAt

@@ -15,7 +15,7 @@ extension MountedVolumeStore {
     /// may skip entries while the directory is being changed. Subtrees deeper than
     /// ``maxOpenDepth`` are renamed up into the directory being removed (inside the same
     /// tree), so any depth is removed with bounded descriptors and stack.
-    public func removeTree(_ path: RelativePath, budget: Duration?) throws(StorageError) -> RemoveTreeOutcome {
+    package func removeTree(_ path: RelativePath, budget: Duration?) throws(StorageError) -> RemoveTreeOutcome {
         guard let leaf = path.lastComponent else {
             throw .refusedExportRoot(member: member, operation: .removeTree)
         }

@@ -14,47 +14,47 @@ import Glibc
 /// original's bug 6 (docs/original-provisioner.md) was to `MkdirAll` into the container's
 /// own filesystem when the export was not mounted, so that provisioning "succeeded" with
 /// no data on NFS.
-public struct MountedVolumeStore: VolumeStore {
+package struct MountedVolumeStore: VolumeStore {
     /// Where the export is and how strictly to check it.
     public struct Configuration: Sendable, Hashable {
         /// The default base under which exports are mounted: `/persistent-volumes`, the Go
         /// original's `mountPath` (nfs-cluster-provisioner.go, `mountPath` constant).
-        public static let defaultBase = "/persistent-volumes"
+        package static let defaultBase = "/persistent-volumes"
 
         /// The member (server) name, used in errors.
-        public var member: String
+        package var member: String
         /// Absolute path of the mounted export. No default: see ``mountPath(base:member:)``.
-        public var mountPath: String
+        package var mountPath: String
         /// Refuse to work unless `mountPath` is a mount point (its device differs from its
         /// parent's). Default `true`, so that a missing volumeMount is an error instead of
         /// silent writes into the container; tests on temporary directories turn it off.
         /// A bind mount of a directory of the same filesystem also looks "not mounted".
-        public var requireMountPoint: Bool
+        package var requireMountPoint: Bool
 
-        public init(member: String, mountPath: String, requireMountPoint: Bool = true) {
+        package init(member: String, mountPath: String, requireMountPoint: Bool = true) {
             self.member = member
             self.mountPath = mountPath
             self.requireMountPoint = requireMountPoint
         }
 
         /// `<base>/<member>`, the original's layout.
-        public static func mountPath(base: String = defaultBase, member: String) -> String {
+        package static func mountPath(base: String = defaultBase, member: String) -> String {
             (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/" + member
         }
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     /// The deepest directory level ``removeTree(_:budget:)`` keeps open; deeper subtrees are
     /// moved up (renamed within the tree) so that any depth is removed with bounded
     /// descriptors and stack. Default 64.
     let maxOpenDepth: Int
 
-    public var member: String { configuration.member }
-    public var location: String { configuration.mountPath }
+    package var member: String { configuration.member }
+    package var location: String { configuration.mountPath }
 
     /// Validates the configuration without touching the filesystem (the export may hang:
     /// I/O belongs on the member's executor). The mount path must be absolute, without NUL.
-    public init(configuration: Configuration) throws(StorageError) {
+    package init(configuration: Configuration) throws(StorageError) {
         try self.init(configuration: configuration, maxOpenDepth: 64)
     }
 
@@ -70,7 +70,7 @@ public struct MountedVolumeStore: VolumeStore {
 
     // MARK: - VolumeStore
 
-    public func stat(_ path: RelativePath) throws(StorageError) -> FileInfo? {
+    package func stat(_ path: RelativePath) throws(StorageError) -> FileInfo? {
         let root = try openRoot(.stat)
         defer { close(root) }
         if path.isRoot {
@@ -85,7 +85,7 @@ public struct MountedVolumeStore: VolumeStore {
         }
     }
 
-    public func makeDirectory(
+    package func makeDirectory(
         _ path: RelativePath, mode: FileMode, parentMode: FileMode?
     ) throws(StorageError) -> MakeDirectoryOutcome {
         guard let leaf = path.lastComponent else {
@@ -114,7 +114,7 @@ public struct MountedVolumeStore: VolumeStore {
         return try createDirectory(leaf, in: current, mode: mode, path)
     }
 
-    public func writeFile(_ path: RelativePath, contents: [UInt8], mode: FileMode) throws(StorageError) {
+    package func writeFile(_ path: RelativePath, contents: [UInt8], mode: FileMode) throws(StorageError) {
         guard let leaf = path.lastComponent else {
             throw .refusedExportRoot(member: member, operation: .writeFile)
         }
@@ -153,7 +153,7 @@ public struct MountedVolumeStore: VolumeStore {
         }
     }
 
-    public func readFile(_ path: RelativePath, maxBytes: Int) throws(StorageError) -> [UInt8]? {
+    package func readFile(_ path: RelativePath, maxBytes: Int) throws(StorageError) -> [UInt8]? {
         guard let leaf = path.lastComponent else {
             throw .unexpectedFileType(
                 member: member, operation: .readFile, path: path.description,
@@ -180,7 +180,7 @@ public struct MountedVolumeStore: VolumeStore {
         }
     }
 
-    public func rename(_ source: RelativePath, to destination: RelativePath) throws(StorageError) {
+    package func rename(_ source: RelativePath, to destination: RelativePath) throws(StorageError) {
         guard let sourceLeaf = source.lastComponent, let destinationLeaf = destination.lastComponent else {
             throw .refusedExportRoot(member: member, operation: .rename)
         }
@@ -205,7 +205,7 @@ public struct MountedVolumeStore: VolumeStore {
         }
     }
 
-    public func listDirectory(_ path: RelativePath, maxEntries: Int) throws(StorageError) -> [String]? {
+    package func listDirectory(_ path: RelativePath, maxEntries: Int) throws(StorageError) -> [String]? {
         let root = try openRoot(.listDirectory)
         defer { close(root) }
         guard let directory = try openDirectory(path.components, from: root, .listDirectory, path) else { return nil }
@@ -231,7 +231,7 @@ public struct MountedVolumeStore: VolumeStore {
         }
     }
 
-    public func setMode(_ path: RelativePath, mode: FileMode) throws(StorageError) {
+    package func setMode(_ path: RelativePath, mode: FileMode) throws(StorageError) {
         guard let leaf = path.lastComponent else {
             throw .refusedExportRoot(member: member, operation: .setMode)
         }
@@ -255,7 +255,7 @@ public struct MountedVolumeStore: VolumeStore {
         }
     }
 
-    public func fileSystemStats() throws(StorageError) -> FileSystemStats {
+    package func fileSystemStats() throws(StorageError) -> FileSystemStats {
         let root = try openRoot(.fileSystemStats)
         defer { close(root) }
         var info = statvfs()
@@ -268,7 +268,7 @@ public struct MountedVolumeStore: VolumeStore {
             availableBytes: UInt64(info.f_bavail).multipliedReportingOverflow(by: unit).partialValue)
     }
 
-    public func probe() throws(StorageError) {
+    package func probe() throws(StorageError) {
         _ = try makeDirectory(ReservedNames.probeDirectory, mode: ReservedNames.directoryMode, parentMode: ReservedNames.directoryMode)
         let root = try openRoot(.probe)
         defer { close(root) }

@@ -9,9 +9,9 @@ import Synchronization
 /// StatefulSet claim's data may be on any member). Asking every member's index costs a
 /// lookup per member per claim; this answers with the few members that hold any, so the
 /// cost of placing a claim does not grow with the number of members.
-public final class ClaimLocator: Sendable {
+package final class ClaimLocator: Sendable {
     /// One index announcing as one member.
-    public struct Holder: Sendable {
+    package struct Holder: Sendable {
         let locator: ClaimLocator
         let index: ObjectIdentifier
         let member: String
@@ -29,11 +29,11 @@ public final class ClaimLocator: Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
     /// The members holding volume records of the claim `uid`, or of any claim named
     /// `namespace`/`name`; sorted, without repeats.
-    public func members(claimUID uid: String, namespace: String, name: String) -> [String] {
+    package func members(claimUID uid: String, namespace: String, name: String) -> [String] {
         state.withLock { s in
             let keys = (s.byUID[uid] ?? []).union(s.byName[OwnershipIndex.nameKey(namespace, name)] ?? [])
             return Set(keys.map(\.member)).sorted()
@@ -41,7 +41,7 @@ public final class ClaimLocator: Sendable {
     }
 
     /// How many claim uids are announced (for tests and metrics).
-    public var claimCount: Int { state.withLock { $0.byUID.count } }
+    package var claimCount: Int { state.withLock { $0.byUID.count } }
 
     /// Called by an index, under its own lock (the locator never calls back into an index).
     func update(_ holder: Holder, uids: [String], names: [String], present: Bool) {

@@ -10,34 +10,34 @@ import Foundation
 /// (``StorageError/identityMismatch(member:expected:found:)``), so nothing is created,
 /// deleted or archived there until an operator fixes it. A changed address alone (the
 /// server was renumbered) is accepted: the file is updated and a warning logged.
-public struct MemberIdentity: Sendable, Hashable, Codable, CustomStringConvertible {
-    public static let maxBytes = 4 * 1024
+package struct MemberIdentity: Sendable, Hashable, Codable, CustomStringConvertible {
+    package static let maxBytes = 4 * 1024
 
-    public var name: String
-    public var address: String
-    public var export: String
+    package var name: String
+    package var address: String
+    package var export: String
 
-    public init(name: String, address: String, export: String) {
+    package init(name: String, address: String, export: String) {
         self.name = name
         self.address = address
         self.export = export
     }
 
-    public var description: String { "member \(name) (\(address):\(export))" }
+    package var description: String { "member \(name) (\(address):\(export))" }
 
     /// True when both name the same member and export (the address may differ).
-    public func isSameMember(as other: MemberIdentity) -> Bool {
+    package func isSameMember(as other: MemberIdentity) -> Bool {
         name == other.name && export == other.export
     }
 
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return ((try? encoder.encode(self)).map(Array.init) ?? Array("{}".utf8)) + [UInt8(ascii: "\n")]
     }
 
     /// `nil` for bytes that are not an identity.
-    public static func decode(_ bytes: [UInt8]) -> MemberIdentity? {
+    package static func decode(_ bytes: [UInt8]) -> MemberIdentity? {
         guard bytes.count <= maxBytes else { return nil }
         return try? JSONDecoder().decode(MemberIdentity.self, from: Data(bytes))
     }

@@ -12,9 +12,9 @@ import Synchronization
 /// It is an index, not the truth: the record files are. Every write on the member checks
 /// the file under the path lock, so a stale index can make a decision fail and be made
 /// again, never make a wrong one.
-public final class OwnershipIndex: Sendable {
+package final class OwnershipIndex: Sendable {
     /// What stands in the way of a new volume at a path.
-    public enum Conflict: Sendable, Hashable {
+    package enum Conflict: Sendable, Hashable {
         /// A record holds the path itself.
         case held(OwnershipRecord)
         /// The path lies inside this volume.
@@ -45,37 +45,37 @@ public final class OwnershipIndex: Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
     /// True once a listing has completed.
-    public var isLoaded: Bool { state.withLock { $0.loaded } }
+    package var isLoaded: Bool { state.withLock { $0.loaded } }
 
-    public var count: Int { state.withLock { $0.records.count } }
+    package var count: Int { state.withLock { $0.records.count } }
 
     /// Why the last listing failed, until one succeeds.
-    public var loadError: StorageError? { state.withLock { $0.loadError } }
+    package var loadError: StorageError? { state.withLock { $0.loadError } }
 
     /// Every record (a copy).
-    public var all: [OwnershipRecord] { state.withLock { Array($0.records.values) } }
+    package var all: [OwnershipRecord] { state.withLock { Array($0.records.values) } }
 
-    public func record(at path: RelativePath) -> OwnershipRecord? {
+    package func record(at path: RelativePath) -> OwnershipRecord? {
         state.withLock { $0.records[path] }
     }
 
     /// The volume records of this claim uid.
-    public func records(claimUID uid: String) -> [OwnershipRecord] {
+    package func records(claimUID uid: String) -> [OwnershipRecord] {
         state.withLock { s in (s.byUID[uid] ?? []).compactMap { s.records[$0] } }
     }
 
     /// The volume records of claims with this namespace and name (any uid).
-    public func records(namespace: String, name: String) -> [OwnershipRecord] {
+    package func records(namespace: String, name: String) -> [OwnershipRecord] {
         state.withLock { s in (s.byName[Self.nameKey(namespace, name)] ?? []).compactMap { s.records[$0] } }
     }
 
     /// Why a new volume of the claim `claimUID` cannot go to `path`, or `nil` when nothing
     /// known is in the way: a record of that claim's own volume at the path is no conflict
     /// (a retry), nor are parents of `path` recorded as ``OwnershipRecord/Kind/parent``.
-    public func conflict(at path: RelativePath, forClaimUID claimUID: String) -> Conflict? {
+    package func conflict(at path: RelativePath, forClaimUID claimUID: String) -> Conflict? {
         let found = conflict(at: path)
         if case .held(let r)? = found, r.kind == .volume, r.claimUID == claimUID { return nil }
         return found
@@ -83,7 +83,7 @@ public final class OwnershipIndex: Sendable {
 
     /// What is known to be in the way at `path`, or `nil`. Parents of `path` recorded as
     /// ``OwnershipRecord/Kind/parent`` are no conflict.
-    public func conflict(at path: RelativePath) -> Conflict? {
+    package func conflict(at path: RelativePath) -> Conflict? {
         state.withLock { s in
             if let held = s.records[path] { return .held(held) }
             var ancestor = path.parent
@@ -99,7 +99,7 @@ public final class OwnershipIndex: Sendable {
     }
 
     /// Volume records strictly inside `path`.
-    public func volumes(inside path: RelativePath) -> [OwnershipRecord] {
+    package func volumes(inside path: RelativePath) -> [OwnershipRecord] {
         state.withLock { Self.volumes(inside: path, $0) }
     }
 
@@ -112,7 +112,7 @@ public final class OwnershipIndex: Sendable {
     /// Announces to `locator`, as `member`, every claim this index holds volume records of,
     /// now and as records come and go, until ``detach()``: placement then asks the locator
     /// which members to consult for a claim instead of asking every member.
-    public func attach(to locator: ClaimLocator, as member: String) {
+    package func attach(to locator: ClaimLocator, as member: String) {
         state.withLock { s in
             if let previous = s.attachment { Self.announce(s, to: previous, present: false) }
             let holder = ClaimLocator.Holder(locator: locator, index: ObjectIdentifier(self), member: member)
@@ -122,7 +122,7 @@ public final class OwnershipIndex: Sendable {
     }
 
     /// Withdraws everything announced (the member was removed or replaced).
-    public func detach() {
+    package func detach() {
         state.withLock { s in
             if let holder = s.attachment { Self.announce(s, to: holder, present: false) }
             s.attachment = nil
@@ -134,7 +134,7 @@ public final class OwnershipIndex: Sendable {
     }
 
     /// Adds or replaces a record.
-    public func put(_ record: OwnershipRecord) {
+    package func put(_ record: OwnershipRecord) {
         state.withLock { s in
             Self.insert(record, into: &s)
             if s.loading { s.touched.insert(record.path) }
@@ -142,7 +142,7 @@ public final class OwnershipIndex: Sendable {
     }
 
     /// Forgets the record at `path`.
-    public func remove(_ path: RelativePath) {
+    package func remove(_ path: RelativePath) {
         state.withLock { s in
             Self.delete(path, from: &s)
             if s.loading { s.touched.insert(path) }
@@ -150,14 +150,14 @@ public final class OwnershipIndex: Sendable {
     }
 
     /// Remembers that `path` is occupied by a directory without record (or forgets it).
-    public func markUnrecorded(_ path: RelativePath, _ occupied: Bool = true) {
+    package func markUnrecorded(_ path: RelativePath, _ occupied: Bool = true) {
         state.withLock { s in
             if occupied { s.unrecorded.insert(path) } else { s.unrecorded.remove(path) }
         }
     }
 
     /// A listing starts: writes from now on are kept over what it finds.
-    public func beginLoad() {
+    package func beginLoad() {
         state.withLock { s in
             s.loading = true
             s.touched = []
@@ -166,7 +166,7 @@ public final class OwnershipIndex: Sendable {
 
     /// A listing finished with `records`: they replace the index, except for the paths
     /// written since ``beginLoad()``, whose current state is kept.
-    public func finishLoad(_ records: [OwnershipRecord]) {
+    package func finishLoad(_ records: [OwnershipRecord]) {
         state.withLock { s in
             var next = State()
             for record in records where !s.touched.contains(record.path) { Self.insert(record, into: &next) }
@@ -189,7 +189,7 @@ public final class OwnershipIndex: Sendable {
     }
 
     /// A listing failed: the index keeps what it had.
-    public func abandonLoad(_ error: StorageError) {
+    package func abandonLoad(_ error: StorageError) {
         state.withLock { s in
             s.loadError = error
             s.loading = false

@@ -8,7 +8,7 @@ public struct ClaimIdentity: Sendable, Hashable, Codable, CustomStringConvertibl
     /// The claim's `metadata.uid`.
     public var uid: String
 
-    public init(namespace: String, name: String, uid: String) {
+    package init(namespace: String, name: String, uid: String) {
         self.namespace = namespace
         self.name = name
         self.uid = uid
@@ -16,7 +16,7 @@ public struct ClaimIdentity: Sendable, Hashable, Codable, CustomStringConvertibl
 
     /// True for the same namespace and claim name (a StatefulSet claim deleted and
     /// re-created has a new uid but the same name).
-    public func isSameName(as other: ClaimIdentity) -> Bool {
+    package func isSameName(as other: ClaimIdentity) -> Bool {
         namespace == other.namespace && name == other.name
     }
 
@@ -47,12 +47,12 @@ public struct ClaimIdentity: Sendable, Hashable, Codable, CustomStringConvertibl
 /// ```
 public struct OwnershipRecord: Sendable, Hashable {
     /// The format this code writes; it reads this version and older.
-    public static let currentVersion = 1
+    package static let currentVersion = 1
     /// Records are tiny; anything larger was not written by us.
-    public static let maxBytes = 16 * 1024
+    package static let maxBytes = 16 * 1024
 
     /// What the directory is.
-    public enum Kind: String, Sendable, Hashable, Codable {
+    package enum Kind: String, Sendable, Hashable, Codable {
         /// A claim's volume.
         case volume
         /// A parent directory the provisioner made (or found) for nested volumes, e.g.
@@ -73,7 +73,7 @@ public struct OwnershipRecord: Sendable, Hashable {
     }
 
     /// How the record came to be.
-    public enum Origin: String, Sendable, Hashable, Codable {
+    package enum Origin: String, Sendable, Hashable, Codable {
         /// This provisioner created the directory.
         case created
         /// Written at start-up for a directory an earlier version of this provisioner made
@@ -86,21 +86,21 @@ public struct OwnershipRecord: Sendable, Hashable {
 
     public var version: Int
     /// The provisioner name (`PROVISIONER_NAME`) that wrote the record.
-    public var provisioner: String
+    package var provisioner: String
     /// The directory, relative to the export.
     public var path: RelativePath
-    public var kind: Kind
+    package var kind: Kind
     public var state: State
     /// The owning claim; `nil` for a parent.
-    public var claim: ClaimIdentity?
+    package var claim: ClaimIdentity?
     /// The PV name (`pvc-<claim uid>`); empty for a parent.
-    public var volumeName: String
-    public var createdAt: Date
-    public var updatedAt: Date
-    public var origin: Origin
+    package var volumeName: String
+    package var createdAt: Date
+    package var updatedAt: Date
+    package var origin: Origin
 
     /// A record of a claim's volume.
-    public init(provisioner: String, path: RelativePath, claim: ClaimIdentity, volumeName: String,
+    package init(provisioner: String, path: RelativePath, claim: ClaimIdentity, volumeName: String,
                 state: State = .creating, origin: Origin = .created, at date: Date) {
         self.version = Self.currentVersion
         self.provisioner = provisioner
@@ -115,7 +115,7 @@ public struct OwnershipRecord: Sendable, Hashable {
     }
 
     /// A record of a parent directory.
-    public init(provisioner: String, parent path: RelativePath, origin: Origin = .created, at date: Date) {
+    package init(provisioner: String, parent path: RelativePath, origin: Origin = .created, at date: Date) {
         self.version = Self.currentVersion
         self.provisioner = provisioner
         self.path = path
@@ -132,7 +132,7 @@ public struct OwnershipRecord: Sendable, Hashable {
     public var claimUID: String { claim?.uid ?? "" }
 
     /// This record with another state (and `updatedAt`).
-    public func with(state: State, at date: Date) -> OwnershipRecord {
+    package func with(state: State, at date: Date) -> OwnershipRecord {
         var copy = self
         copy.state = state
         copy.updatedAt = Self.wholeSeconds(date)
@@ -140,7 +140,7 @@ public struct OwnershipRecord: Sendable, Hashable {
     }
 
     /// This record handed to a re-created claim of the same name.
-    public func reassigned(to claim: ClaimIdentity, volumeName: String, at date: Date) -> OwnershipRecord {
+    package func reassigned(to claim: ClaimIdentity, volumeName: String, at date: Date) -> OwnershipRecord {
         var copy = self
         copy.claim = claim
         copy.volumeName = volumeName
@@ -161,7 +161,7 @@ public struct OwnershipRecord: Sendable, Hashable {
     /// however deep the volumes are. A name that would exceed 200 bytes becomes
     /// `~<hash of the path>.json`; the path inside the file is what counts, so a clash of
     /// two such names can only make a create refuse, never share a directory.
-    public static func fileName(for path: RelativePath) -> String {
+    package static func fileName(for path: RelativePath) -> String {
         var encoded = ""
         for (i, component) in path.components.enumerated() {
             if i > 0 { encoded += "+" }
@@ -180,7 +180,7 @@ public struct OwnershipRecord: Sendable, Hashable {
 
     /// The suffix of record files; other names in the directory (temporary files of an
     /// interrupted write) are not records.
-    public static let fileSuffix = ".json"
+    package static let fileSuffix = ".json"
 
     /// The path of the record file for `path`.
     public static func recordPath(for path: RelativePath) -> RelativePath {
@@ -204,7 +204,7 @@ public struct OwnershipRecord: Sendable, Hashable {
     // MARK: - Encoding
 
     /// The JSON bytes (sorted keys, trailing newline).
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {

@@ -17,15 +17,15 @@
 /// ```
 public struct RelativePath: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The longest component in bytes (NAME_MAX on Linux and in NFSv3).
-    public static let maxComponentBytes = 255
+    package static let maxComponentBytes = 255
     /// The longest path in bytes, components joined by `/` (PATH_MAX on Linux).
-    public static let maxPathBytes = 4096
+    package static let maxPathBytes = 4096
 
     /// The components, outermost first. Empty for ``root``.
-    public let components: [String]
+    package let components: [String]
 
     /// The export root.
-    public static let root = RelativePath(unchecked: [])
+    package static let root = RelativePath(unchecked: [])
 
     /// For constants known to be valid (``ReservedNames``); never for outside input.
     package init(unchecked components: [String]) {
@@ -35,7 +35,7 @@ public struct RelativePath: Sendable, Hashable, Comparable, CustomStringConverti
     /// Parses `a/b/c`. A leading `/`, a trailing `/`, `//`, `.` and `..` are all refused:
     /// a path is never normalised, because a path that needs normalising did not come
     /// from our own code.
-    public init(_ string: String) throws(StorageError) {
+    package init(_ string: String) throws(StorageError) {
         if string.isEmpty {
             throw .invalidPath(path: string, problem: .empty)
         }
@@ -47,7 +47,7 @@ public struct RelativePath: Sendable, Hashable, Comparable, CustomStringConverti
     }
 
     /// Builds a path from components, each validated with ``validate(component:)``.
-    public init(components: [String]) throws(StorageError) {
+    package init(components: [String]) throws(StorageError) {
         if components.isEmpty {
             throw .invalidPath(path: "", problem: .empty)
         }
@@ -82,30 +82,30 @@ public struct RelativePath: Sendable, Hashable, Comparable, CustomStringConverti
     }
 
     /// True for the export root.
-    public var isRoot: Bool { components.isEmpty }
+    package var isRoot: Bool { components.isEmpty }
 
     /// The last component, `nil` for the root.
-    public var lastComponent: String? { components.last }
+    package var lastComponent: String? { components.last }
 
     /// The containing directory; the root's parent is `nil`.
-    public var parent: RelativePath? {
+    package var parent: RelativePath? {
         isRoot ? nil : RelativePath(unchecked: Array(components.dropLast()))
     }
 
     /// This path with one more component (validated).
-    public func appending(_ component: String) throws(StorageError) -> RelativePath {
+    package func appending(_ component: String) throws(StorageError) -> RelativePath {
         try RelativePath(components: components + [component])
     }
 
     /// This path followed by `other`'s components.
-    public func appending(_ other: RelativePath) throws(StorageError) -> RelativePath {
+    package func appending(_ other: RelativePath) throws(StorageError) -> RelativePath {
         if other.isRoot { return self }
         if isRoot { return other }
         return try RelativePath(components: components + other.components)
     }
 
     /// True when `self` is `other` or lies below it.
-    public func isWithin(_ other: RelativePath) -> Bool {
+    package func isWithin(_ other: RelativePath) -> Bool {
         components.count >= other.components.count
             && Array(components.prefix(other.components.count)) == other.components
     }

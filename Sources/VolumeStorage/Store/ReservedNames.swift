@@ -19,27 +19,27 @@
 /// Nothing inside a volume directory is ever read to decide anything.
 public enum ReservedNames {
     /// The reserved directory at the export root.
-    public static let directoryName = ".nfs-cluster-provisioner"
+    package static let directoryName = ".nfs-cluster-provisioner"
 
     /// `.nfs-cluster-provisioner`
     public static let directory = RelativePath(unchecked: [directoryName])
     /// `.nfs-cluster-provisioner/archive`: archived volumes.
-    public static let archiveDirectory = RelativePath(unchecked: [directoryName, "archive"])
+    package static let archiveDirectory = RelativePath(unchecked: [directoryName, "archive"])
     /// `.nfs-cluster-provisioner/trash`: a volume is renamed here, then removed, so its path
     /// is free at once and a large tree can be removed over several calls.
-    public static let trashDirectory = RelativePath(unchecked: [directoryName, "trash"])
+    package static let trashDirectory = RelativePath(unchecked: [directoryName, "trash"])
     /// `.nfs-cluster-provisioner/volumes`: the ownership records.
-    public static let volumesDirectory = RelativePath(unchecked: [directoryName, "volumes"])
+    package static let volumesDirectory = RelativePath(unchecked: [directoryName, "volumes"])
     /// `.nfs-cluster-provisioner/member.json`: which member this export is.
-    public static let identityFile = RelativePath(unchecked: [directoryName, "member.json"])
+    package static let identityFile = RelativePath(unchecked: [directoryName, "member.json"])
     /// `.nfs-cluster-provisioner/probe`: where probes write their test file.
-    public static let probeDirectory = RelativePath(unchecked: [directoryName, "probe"])
+    package static let probeDirectory = RelativePath(unchecked: [directoryName, "probe"])
 
     /// Mode of the reserved directories: only the provisioner (root) may write there.
     public static let directoryMode = FileMode(0o755)
 
     /// True when `path` is the reserved directory or inside it.
-    public static func contains(_ path: RelativePath) -> Bool {
+    package static func contains(_ path: RelativePath) -> Bool {
         path.isWithin(directory)
     }
 }

@@ -14,7 +14,7 @@ public enum StorageOperation: String, Sendable, Hashable, CustomStringConvertibl
 }
 
 /// What a failure says about the member's health (see ``MemberHealth``).
-public enum HealthImpact: Sendable, Hashable {
+package enum HealthImpact: Sendable, Hashable {
     /// The server answered; the failure is about the request (ENOENT, EEXIST, a record):
     /// as good as a success for health.
     case serverResponded
@@ -87,7 +87,7 @@ public enum StorageError: Error, Sendable, Hashable, CustomStringConvertible {
     case archiveNameTaken(member: String, path: String, attempts: Int)
 
     /// What this failure says about the member's health.
-    public var healthImpact: HealthImpact {
+    package var healthImpact: HealthImpact {
         switch self {
         case .timedOut, .memberBusy:
             return .timeout
@@ -117,7 +117,7 @@ public enum StorageError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Whether the same call may succeed later without anyone changing anything.
     /// Timeouts, busy or unhealthy members and server errnos are retryable; a refused path,
     /// a foreign record or a file of the wrong kind are not.
-    public var isRetryable: Bool {
+    package var isRetryable: Bool {
         switch self {
         case .timedOut, .memberBusy, .memberUnhealthy, .cancelled, .exportUnavailable,
             .deleteIncomplete, .recordChanged, .identityMismatch:
@@ -133,12 +133,12 @@ public enum StorageError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// The server refused a write for lack of space (ENOSPC) or quota (EDQUOT): it works,
     /// it is full. Placement's free-space threshold deals with it, not health.
-    public var isOutOfSpace: Bool {
+    package var isOutOfSpace: Bool {
         errnoValue == ENOSPC || errnoValue == EDQUOT
     }
 
     /// The errno of a ``systemCall(member:operation:path:call:errno:)``.
-    public var errnoValue: Int32? {
+    package var errnoValue: Int32? {
         if case .systemCall(_, _, _, _, let code) = self { return code }
         return nil
     }

@@ -118,16 +118,16 @@ public struct FileMode: Sendable, Hashable, RawRepresentable, CustomStringConver
     /// The original provisioner's directory mode, and csi-driver-nfs's `mountPermissions`
     /// default when the parameter is given without value: everyone may write, so that a
     /// workload with any uid can use its volume.
-    public static let defaultDirectory = FileMode(0o777)
+    package static let defaultDirectory = FileMode(0o777)
 
     /// The mode of the provisioner's own files (records, identity): readable by anyone,
     /// writable by the provisioner.
-    public static let record = FileMode(0o644)
+    package static let record = FileMode(0o644)
 
     /// Parses an octal string as the StorageClass parameter `mountPermissions` does in
     /// csi-driver-nfs (`strconv.ParseUint(v, 8, 32)`): `"0777"`, `"777"`, `"750"`. An
     /// optional `0o` prefix is accepted. Anything else, or a value above `0o7777`, is `nil`.
-    public init?(octal string: String) {
+    package init?(octal string: String) {
         var digits = Substring(string)
         if digits.hasPrefix("0o") { digits = digits.dropFirst(2) }
         guard !digits.isEmpty, digits.count <= 6,
@@ -146,14 +146,14 @@ public struct FileMode: Sendable, Hashable, RawRepresentable, CustomStringConver
 
 /// What ``VolumeStore/stat(_:)`` reports.
 public struct FileInfo: Sendable, Hashable {
-    public var kind: FileKind
+    package var kind: FileKind
     public var mode: FileMode
     public var uid: UInt32
-    public var gid: UInt32
+    package var gid: UInt32
     /// Bytes for a regular file; implementation-defined for others.
-    public var size: UInt64
+    package var size: UInt64
 
-    public init(kind: FileKind, mode: FileMode, uid: UInt32, gid: UInt32, size: UInt64) {
+    package init(kind: FileKind, mode: FileMode, uid: UInt32, gid: UInt32, size: UInt64) {
         self.kind = kind
         self.mode = mode
         self.uid = uid
@@ -168,7 +168,7 @@ public struct FileSystemStats: Sendable, Hashable {
     /// Bytes an unprivileged writer may still use (`f_bavail`, not `f_bfree`).
     public var availableBytes: UInt64
 
-    public init(totalBytes: UInt64, availableBytes: UInt64) {
+    package init(totalBytes: UInt64, availableBytes: UInt64) {
         self.totalBytes = totalBytes
         self.availableBytes = availableBytes
     }

@@ -4,18 +4,18 @@
 
 /// Where the service-account files are. Injectable so tests use a temporary directory.
 public struct InClusterPaths: Sendable, Hashable {
-    public var tokenFile: String
-    public var caFile: String
-    public var namespaceFile: String
+    package var tokenFile: String
+    package var caFile: String
+    package var namespaceFile: String
 
-    public init(tokenFile: String, caFile: String, namespaceFile: String) {
+    package init(tokenFile: String, caFile: String, namespaceFile: String) {
         self.tokenFile = tokenFile
         self.caFile = caFile
         self.namespaceFile = namespaceFile
     }
 
     /// The files under `directory` named as Kubernetes mounts them.
-    public init(directory: String) {
+    package init(directory: String) {
         self.init(tokenFile: directory + "/token", caFile: directory + "/ca.crt",
                   namespaceFile: directory + "/namespace")
     }
@@ -34,7 +34,7 @@ extension KubeClientConfiguration {
     /// - Throws: ``KubeConfigError/notInCluster(missingVariable:)`` when the environment
     ///   variables are missing; ``KubeConfigError/inClusterFile(path:problem:)`` when the
     ///   token or CA file cannot be read now. A missing namespace file gives `default`.
-    public static func inCluster(
+    package static func inCluster(
         environment: [String: String], paths: InClusterPaths = .standard
     ) throws(KubeConfigError) -> KubeClientConfiguration {
         guard let host = environment["KUBERNETES_SERVICE_HOST"], !host.isEmpty else {

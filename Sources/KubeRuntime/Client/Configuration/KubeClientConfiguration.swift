@@ -4,31 +4,31 @@
 import Foundation
 
 /// PEM bytes and where they came from (named in error messages).
-public struct PEMData: Sendable, Hashable {
-    public var bytes: [UInt8]
+package struct PEMData: Sendable, Hashable {
+    package var bytes: [UInt8]
     /// e.g. `kubeconfig /home/me/.kube/config: cluster "prod": certificate-authority-data`.
-    public var origin: String
+    package var origin: String
 
-    public init(bytes: [UInt8], origin: String) {
+    package init(bytes: [UInt8], origin: String) {
         self.bytes = bytes
         self.origin = origin
     }
 }
 
 /// TLS settings for an `https` server.
-public struct TLSSettings: Sendable, Hashable {
+package struct TLSSettings: Sendable, Hashable {
     /// CA bundle to trust instead of the system roots; `nil` uses the system roots.
-    public var certificateAuthority: PEMData?
+    package var certificateAuthority: PEMData?
     /// Client certificate chain for mutual TLS (with ``clientKey``).
-    public var clientCertificate: PEMData?
-    public var clientKey: PEMData?
+    package var clientCertificate: PEMData?
+    package var clientKey: PEMData?
     /// Skip server certificate verification (kubeconfig `insecure-skip-tls-verify`).
-    public var insecureSkipVerify: Bool
+    package var insecureSkipVerify: Bool
     /// Name to verify the server certificate against (and send as SNI) instead of the
     /// host in the server URL (kubeconfig `tls-server-name`).
-    public var serverName: String?
+    package var serverName: String?
 
-    public init(certificateAuthority: PEMData? = nil, clientCertificate: PEMData? = nil,
+    package init(certificateAuthority: PEMData? = nil, clientCertificate: PEMData? = nil,
                 clientKey: PEMData? = nil, insecureSkipVerify: Bool = false, serverName: String? = nil) {
         self.certificateAuthority = certificateAuthority
         self.clientCertificate = clientCertificate
@@ -42,31 +42,31 @@ public struct TLSSettings: Sendable, Hashable {
 public struct KubeClientConfiguration: Sendable {
     /// Server URL: scheme, host, port and an optional path prefix (`https://10.0.0.1:443`).
     public var server: ServerURL
-    public var tls: TLSSettings
+    package var tls: TLSSettings
     /// Bearer token, if any (none with client-certificate auth).
-    public var bearerToken: BearerToken?
+    package var bearerToken: BearerToken?
     /// The namespace from the kubeconfig context or the service-account namespace file;
     /// `default` otherwise. Informational: every namespaced call names its namespace.
     public var namespace: String
     /// Client-side token bucket. Default QPS 5 / burst 10 (client-go's defaults).
     public var rateLimit: RateLimit
     /// Automatic retries of failed requests. Default: 5 attempts, 200 ms..10 s backoff.
-    public var retry: RetryPolicy
+    package var retry: RetryPolicy
     /// How long to wait for a response head. Default 30 s (client-go has no default; the
     /// server's own request timeout is 60 s, so 30 s catches a dead connection sooner).
     /// A watch's body is not limited by it.
-    public var requestTimeout: Duration
+    package var requestTimeout: Duration
     /// How long a token read from a file is used before the file is read again. Default
     /// 60 s (client-go: 1 min minus 10 s leeway).
-    public var tokenRefreshInterval: Duration
+    package var tokenRefreshInterval: Duration
     /// Largest non-watch response body accepted. Default 256 MiB (a 500-item page of
     /// PersistentVolumes is about 1 MiB; the server caps single objects at 1.5 MiB).
-    public var maxResponseBytes: Int
+    package var maxResponseBytes: Int
     /// Sent as `User-Agent`. Default `nfs-cluster-provisioner`; the daemon adds its version.
     public var userAgent: String
 
     /// - Precondition: `requestTimeout`, `tokenRefreshInterval` > 0; `maxResponseBytes` >= 1 KiB.
-    public init(
+    package init(
         server: ServerURL, tls: TLSSettings = TLSSettings(), bearerToken: BearerToken? = nil,
         namespace: String = "default", rateLimit: RateLimit = .default, retry: RetryPolicy = .default,
         requestTimeout: Duration = .seconds(30), tokenRefreshInterval: Duration = .seconds(60),
@@ -90,15 +90,15 @@ public struct KubeClientConfiguration: Sendable {
 
 /// A parsed API server URL: `http(s)://host[:port][/prefix]`.
 public struct ServerURL: Sendable, Hashable, CustomStringConvertible {
-    public var scheme: String
+    package var scheme: String
     /// Host name or IP address; IPv6 without brackets.
-    public var host: String
-    public var port: Int
+    package var host: String
+    package var port: Int
     /// Path prefix without a trailing `/` (empty for most servers; Rancher-style proxies
     /// use one).
-    public var pathPrefix: String
+    package var pathPrefix: String
 
-    public init(scheme: String, host: String, port: Int, pathPrefix: String = "") {
+    package init(scheme: String, host: String, port: Int, pathPrefix: String = "") {
         self.scheme = scheme
         self.host = host
         self.port = port
@@ -107,7 +107,7 @@ public struct ServerURL: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `https://host:port/prefix`; a missing port is 443 for https and 80 for http.
     /// Returns the reason when `text` is not such a URL.
-    public static func parse(_ text: String) -> Result<ServerURL, ServerURLError> {
+    package static func parse(_ text: String) -> Result<ServerURL, ServerURLError> {
         func fail(_ reason: String) -> Result<ServerURL, ServerURLError> { .failure(ServerURLError(text: text, reason: reason)) }
         guard let schemeEnd = text.range(of: "://") else { return fail("missing scheme (expected https://...)") }
         let scheme = text[..<schemeEnd.lowerBound].lowercased()
@@ -144,7 +144,7 @@ public struct ServerURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `host` with brackets around an IPv6 address, and `:port`.
-    public var authority: String {
+    package var authority: String {
         (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
     }
 
@@ -152,9 +152,9 @@ public struct ServerURL: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A server URL that could not be parsed.
-public struct ServerURLError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var text: String
-    public var reason: String
+package struct ServerURLError: Error, Sendable, Hashable, CustomStringConvertible {
+    package var text: String
+    package var reason: String
 
-    public var description: String { "server URL \"\(text)\": \(reason)" }
+    package var description: String { "server URL \"\(text)\": \(reason)" }
 }

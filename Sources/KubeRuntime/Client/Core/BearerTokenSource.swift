@@ -9,7 +9,7 @@ import Logging
 import Synchronization
 
 /// How the client authenticates with a bearer token.
-public enum BearerToken: Sendable, Hashable {
+package enum BearerToken: Sendable, Hashable {
     /// A fixed token (kubeconfig `token`).
     case fixed(String)
     /// A file holding the token, re-read periodically and after a 401 (kubeconfig

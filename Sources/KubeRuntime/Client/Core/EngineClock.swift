@@ -39,20 +39,20 @@ public struct SystemEngineClock: EngineClock {
 
 /// Any standard `Clock` measured in `Duration` (`ContinuousClock`, a test's manual clock)
 /// seen as an ``EngineClock``, so the client can share the clock the rest of the engine uses.
-public struct ClockAdapter<C: Clock>: EngineClock where C.Duration == Duration {
-    public let clock: C
+package struct ClockAdapter<C: Clock>: EngineClock where C.Duration == Duration {
+    package let clock: C
     private let origin: C.Instant
 
-    public init(_ clock: C) {
+    package init(_ clock: C) {
         self.clock = clock
         self.origin = clock.now
     }
 
-    public var now: Duration {
+    package var now: Duration {
         origin.duration(to: clock.now)
     }
 
-    public func sleep(for duration: Duration) async throws {
+    package func sleep(for duration: Duration) async throws {
         guard duration > .zero else {
             try Task.checkCancellation()
             return
@@ -67,8 +67,8 @@ public struct ClockAdapter<C: Clock>: EngineClock where C.Duration == Duration {
 public struct EngineTimeClock: Clock {
     /// A reading of the underlying ``EngineClock``.
     public struct Instant: InstantProtocol, Hashable, Sendable {
-        public var offset: Duration
-        public init(offset: Duration) { self.offset = offset }
+        package var offset: Duration
+        package init(offset: Duration) { self.offset = offset }
         public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
         public func duration(to other: Instant) -> Duration { other.offset - offset }
         public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
@@ -92,7 +92,7 @@ public struct JitterSource: Sendable {
     private let draw: @Sendable () -> Double
 
     /// - Parameter draw: returns a number in `0..<1`; values outside are clamped.
-    public init(_ draw: @escaping @Sendable () -> Double) {
+    package init(_ draw: @escaping @Sendable () -> Double) {
         self.draw = draw
     }
 
@@ -100,12 +100,12 @@ public struct JitterSource: Sendable {
     public static let system = JitterSource { Double.random(in: 0..<1) }
 
     /// Always the same value (tests).
-    public static func constant(_ value: Double) -> JitterSource {
+    package static func constant(_ value: Double) -> JitterSource {
         JitterSource { value }
     }
 
     /// The next number in `0..<1`.
-    public func next() -> Double {
+    package func next() -> Double {
         let value = draw()
         guard value.isFinite else { return 0.5 }
         return min(max(value, 0), 0.999_999_999)

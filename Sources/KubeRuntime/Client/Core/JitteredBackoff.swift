@@ -12,13 +12,13 @@ import Foundation
 /// Defaults follow client-go's reflector (800 ms -> 30 s, reflector.go:59-68) for the
 /// watcher; the request retry policy uses shorter ones (``RetryPolicy``).
 public struct JitteredBackoff: Sendable, Hashable {
-    public var initial: Duration
-    public var maximum: Duration
-    public var factor: Double
+    package var initial: Duration
+    package var maximum: Duration
+    package var factor: Double
     /// Fraction of the delay randomised either way (0 = none, 0.2 = +/-20 %).
-    public var jitter: Double
+    package var jitter: Double
     /// Failures since the last reset.
-    public private(set) var attempt: Int = 0
+    package private(set) var attempt: Int = 0
 
     /// - Precondition: `initial > 0`, `maximum >= initial`, `factor >= 1`, `0 <= jitter <= 1`.
     public init(initial: Duration = .milliseconds(800), maximum: Duration = .seconds(30),
@@ -34,7 +34,7 @@ public struct JitteredBackoff: Sendable, Hashable {
     }
 
     /// The delay before the next attempt; grows the next one.
-    public mutating func next(_ random: JitterSource) -> Duration {
+    package mutating func next(_ random: JitterSource) -> Duration {
         let base = min(initial.secondsDouble * pow(factor, Double(min(attempt, 64))), maximum.secondsDouble)
         attempt += 1
         let scaled = base * (1 - jitter + 2 * jitter * random.next())
@@ -42,25 +42,25 @@ public struct JitteredBackoff: Sendable, Hashable {
     }
 
     /// Back to `initial` (after a success).
-    public mutating func reset() {
+    package mutating func reset() {
         attempt = 0
     }
 }
 
 /// Bounds for the client's automatic request retries (429, 5xx, connection errors).
-public struct RetryPolicy: Sendable, Hashable {
+package struct RetryPolicy: Sendable, Hashable {
     /// Total attempts including the first; 1 disables retries. Default 5.
-    public var maxAttempts: Int
+    package var maxAttempts: Int
     /// Backoff between attempts without a server hint. Default 200 ms doubling to 10 s,
     /// +/-20 % jitter: a few quick retries ride out an API server restart or a brief 503.
-    public var backoff: JitteredBackoff
+    package var backoff: JitteredBackoff
     /// The longest server-requested wait (`Retry-After`, `retryAfterSeconds`) that is
     /// honoured; longer hints are capped so one bad header cannot stall a worker. Default
     /// 60 s.
-    public var maxServerDelay: Duration
+    package var maxServerDelay: Duration
 
     /// - Precondition: `maxAttempts >= 1`, `maxServerDelay >= 0`.
-    public init(maxAttempts: Int = 5,
+    package init(maxAttempts: Int = 5,
                 backoff: JitteredBackoff = JitteredBackoff(initial: .milliseconds(200), maximum: .seconds(10)),
                 maxServerDelay: Duration = .seconds(60)) {
         precondition(maxAttempts >= 1, "maxAttempts must be at least 1")
@@ -70,7 +70,7 @@ public struct RetryPolicy: Sendable, Hashable {
         self.maxServerDelay = maxServerDelay
     }
 
-    public static let `default` = RetryPolicy()
+    package static let `default` = RetryPolicy()
     /// No automatic retries.
-    public static let none = RetryPolicy(maxAttempts: 1)
+    package static let none = RetryPolicy(maxAttempts: 1)
 }

@@ -19,7 +19,7 @@ extension KubeClient {
     ///   - mutate: changes the object; may throw to abort (the error is rethrown as is). If
     ///     it changes nothing, nothing is sent and the object is returned.
     /// - Returns: the object as stored after the write.
-    public func modify<T: KubeResource>(
+    package func modify<T: KubeResource>(
         _ type: T.Type, name: String, namespace: String? = nil, startingFrom current: T? = nil,
         subresource: Subresource? = nil, maxAttempts: Int = 5, _ mutate: (inout T) throws -> Void
     ) async throws -> T {
@@ -44,7 +44,7 @@ extension KubeClient {
     /// Like ``modify(_:name:namespace:startingFrom:subresource:maxAttempts:_:)`` but writes
     /// the whole object, so fields the model does not know are lost: use it only for
     /// objects this program owns entirely (the leader-election Lease).
-    public func retryOnConflict<T: KubeResource>(
+    package func retryOnConflict<T: KubeResource>(
         _ type: T.Type, name: String, namespace: String? = nil, startingFrom current: T? = nil,
         maxAttempts: Int = 5, _ mutate: (inout T) throws -> Void
     ) async throws -> T {

@@ -3,17 +3,17 @@
 
 /// Options of a LIST request (apimachinery ListOptions, types.go:361-500).
 public struct ListOptions: Sendable, Hashable {
-    public var labelSelector: String?
-    public var fieldSelector: String?
+    package var labelSelector: String?
+    package var fieldSelector: String?
     /// Page size; the server may return fewer items and still set `continue`.
-    public var limit: Int?
+    package var limit: Int?
     /// The token from the previous page's `metadata.continue`.
-    public var continueToken: String?
+    package var continueToken: String?
     /// Unset: a consistent (quorum) read. `"0"`: any cached state. Other values: at least
     /// as new as that revision (compared by the server; the client never orders RVs).
-    public var resourceVersion: String?
+    package var resourceVersion: String?
     /// `Exact` or `NotOlderThan`; requires `resourceVersion`.
-    public var resourceVersionMatch: String?
+    package var resourceVersionMatch: String?
 
     public init(labelSelector: String? = nil, fieldSelector: String? = nil, limit: Int? = nil,
                 continueToken: String? = nil, resourceVersion: String? = nil, resourceVersionMatch: String? = nil) {
@@ -52,7 +52,7 @@ extension KubeClient {
 
     /// Reads one page of a list. `namespace` nil lists a namespaced type across all
     /// namespaces. Items that do not decode are returned in `failures`.
-    public func list<T: KubeResource>(_ type: T.Type, namespace: String? = nil,
+    package func list<T: KubeResource>(_ type: T.Type, namespace: String? = nil,
                                       options: ListOptions = ListOptions()) async throws -> ObjectList<T> {
         let request = KubeRequest(method: .get, path: try Paths.collection(T.resource, namespace: namespace),
                                   query: options.queryItems)

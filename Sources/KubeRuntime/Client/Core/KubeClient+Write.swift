@@ -3,7 +3,7 @@
 import Foundation
 
 /// A subresource addressed by a write.
-public enum Subresource: String, Sendable, Hashable {
+package enum Subresource: String, Sendable, Hashable {
     /// `/status`: the only way status is written (main-resource writes ignore it).
     case status
 }
@@ -63,7 +63,7 @@ extension KubeClient {
     /// `spec.claimRef.uid` is its claim's uid): the name alone does not prove it.
     ///
     /// - Returns: the object and whether this call created it.
-    public func createOrGetExisting<T: KubeResource>(_ object: T) async throws -> (object: T, created: Bool) {
+    package func createOrGetExisting<T: KubeResource>(_ object: T) async throws -> (object: T, created: Bool) {
         guard !object.metadata.name.isEmpty else {
             throw KubeError.invalidRequest("\(T.resource.kind): createOrGetExisting needs metadata.name (not generateName)")
         }
@@ -81,13 +81,13 @@ extension KubeClient {
     /// Fields the model does not know are dropped by a PUT: see the type documentation.
     ///
     /// - Throws: ``KubeError``; `isConflict` when the object changed since it was read.
-    public func update<T: KubeResource>(_ object: T) async throws -> T {
+    package func update<T: KubeResource>(_ object: T) async throws -> T {
         try await put(object, subresource: nil)
     }
 
     /// Replaces the status of `object` through `/status`; the server ignores spec changes
     /// there. Needs `metadata.resourceVersion` like ``update(_:)``.
-    public func updateStatus<T: KubeResource>(_ object: T) async throws -> T {
+    package func updateStatus<T: KubeResource>(_ object: T) async throws -> T {
         try await put(object, subresource: .status)
     }
 
@@ -98,7 +98,7 @@ extension KubeClient {
     ///   - resourceVersion: if given, it is written into `metadata.resourceVersion` of the
     ///     patch, making it conditional: 409 Conflict if the object changed.
     ///   - subresource: `.status` to patch the status.
-    public func mergePatch<T: KubeResource>(_ type: T.Type, name: String, namespace: String? = nil, patch: JSONValue,
+    package func mergePatch<T: KubeResource>(_ type: T.Type, name: String, namespace: String? = nil, patch: JSONValue,
                                             resourceVersion: String? = nil, subresource: Subresource? = nil) async throws -> T {
         guard case .object = patch else {
             throw KubeError.invalidRequest("merge patch of \(T.resource.kind) \"\(name)\" must be a JSON object")

@@ -59,7 +59,7 @@ public final class KubeClient: Sendable {
 
     /// The rate-limit priority of the requests the current task sends (``RequestPriority``):
     /// `.background` for work nothing waits on, such as Events.
-    @TaskLocal public static var requestPriority: RequestPriority = .normal
+    @TaskLocal package static var requestPriority: RequestPriority = .normal
 
     /// Sends `request`, retrying per the policy, and returns a 2xx response whose body may
     /// still be streaming.

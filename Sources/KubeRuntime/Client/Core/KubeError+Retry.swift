@@ -21,7 +21,7 @@
 import Foundation
 
 /// What to do after a failed attempt.
-public enum RetryDisposition: Sendable, Hashable {
+package enum RetryDisposition: Sendable, Hashable {
     /// Retry; wait at least `serverHint` if the server gave one, else the backoff delay.
     case retry(serverHint: Duration?)
     /// Give up and report the error.
@@ -30,7 +30,7 @@ public enum RetryDisposition: Sendable, Hashable {
 
 extension KubeError {
     /// Whether the failed request `method` should be retried (see the rule above).
-    public func retryDisposition(for method: HTTPMethod) -> RetryDisposition {
+    package func retryDisposition(for method: HTTPMethod) -> RetryDisposition {
         let isRead = method == .get
         switch self {
         case .status, .http:
@@ -63,7 +63,7 @@ extension KubeError {
 
     /// The server's wait hint: the `Retry-After` header (seconds), else
     /// `details.retryAfterSeconds` (apimachinery errors.go `SuggestsClientDelay`).
-    public var serverRetryAfter: Duration? {
+    package var serverRetryAfter: Duration? {
         switch self {
         case .status(let status, _, _, let header):
             if let header { return header }

@@ -6,10 +6,10 @@
 
 /// `METHOD path` of a request, for error messages and logs.
 public struct RequestSummary: Sendable, Hashable, CustomStringConvertible {
-    public var method: String
+    package var method: String
     public var path: String
 
-    public init(method: String, path: String) {
+    package init(method: String, path: String) {
         self.method = method
         self.path = path
     }
@@ -84,7 +84,7 @@ public enum KubeError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The HTTP status code (or the Status code of an in-stream ERROR event).
-    public var code: Int? {
+    package var code: Int? {
         switch self {
         case .status(let status, let httpCode, _, _): return status.code ?? httpCode
         case .http(let code, _, _, _): return code
@@ -99,27 +99,27 @@ public enum KubeError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The Status reason, when the server sent one.
-    public var reason: StatusReason? { status?.reason }
+    package var reason: StatusReason? { status?.reason }
 
     /// 404: the object (or collection) does not exist.
-    public var isNotFound: Bool { code == 404 }
+    package var isNotFound: Bool { code == 404 }
 
     /// 409 with reason `Conflict`: a stale resourceVersion or failed precondition.
-    public var isConflict: Bool {
+    package var isConflict: Bool {
         code == 409 && (reason == nil || reason == .conflict)
     }
 
     /// 409 with reason `AlreadyExists`: a create of an existing name.
-    public var isAlreadyExists: Bool { code == 409 && reason == .alreadyExists }
+    package var isAlreadyExists: Bool { code == 409 && reason == .alreadyExists }
 
     /// 410 `Expired`/`Gone`: a resourceVersion or continue token too old (relist).
-    public var isExpired: Bool {
+    package var isExpired: Bool {
         code == 410 || reason == .expired || reason == .gone
     }
 
     /// 401: the credentials were rejected.
-    public var isUnauthorized: Bool { code == 401 }
+    package var isUnauthorized: Bool { code == 401 }
 
     /// 422 `Invalid`: the server's validation rejected the object.
-    public var isInvalid: Bool { code == 422 }
+    package var isInvalid: Bool { code == 422 }
 }

@@ -4,15 +4,15 @@
 // message instead of as a 422 (or, with a `/` in it, as a request to the wrong URL).
 
 /// Validation of Kubernetes object names.
-public enum NameValidation {
+package enum NameValidation {
     /// Longest DNS-1123 label (namespaces).
-    public static let maxLabelLength = 63
+    package static let maxLabelLength = 63
     /// Longest DNS-1123 subdomain (PV, PVC, StorageClass, Lease, Event names).
-    public static let maxSubdomainLength = 253
+    package static let maxSubdomainLength = 253
 
     /// `nil` if `name` is a DNS-1123 label (`[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63
     /// characters), else the reason it is not.
-    public static func labelProblem(_ name: String) -> String? {
+    package static func labelProblem(_ name: String) -> String? {
         let bytes = Array(name.utf8)
         if bytes.isEmpty { return "must not be empty" }
         if bytes.count > maxLabelLength { return "must be no more than \(maxLabelLength) characters" }
@@ -27,7 +27,7 @@ public enum NameValidation {
 
     /// `nil` if `name` is a DNS-1123 subdomain (labels joined by `.`, at most 253
     /// characters), else the reason it is not.
-    public static func subdomainProblem(_ name: String) -> String? {
+    package static func subdomainProblem(_ name: String) -> String? {
         let bytes = Array(name.utf8)
         if bytes.isEmpty { return "must not be empty" }
         if bytes.count > maxSubdomainLength { return "must be no more than \(maxSubdomainLength) characters" }
@@ -43,14 +43,14 @@ public enum NameValidation {
     }
 
     /// True for a valid DNS-1123 label.
-    public static func isDNS1123Label(_ name: String) -> Bool { labelProblem(name) == nil }
+    package static func isDNS1123Label(_ name: String) -> Bool { labelProblem(name) == nil }
 
     /// True for a valid DNS-1123 subdomain.
-    public static func isDNS1123Subdomain(_ name: String) -> Bool { subdomainProblem(name) == nil }
+    package static func isDNS1123Subdomain(_ name: String) -> Bool { subdomainProblem(name) == nil }
 
     /// A `generateName` prefix: a subdomain once the server appends 5 characters, so a
     /// trailing `-` is allowed (apimachinery api/validation/generic.go:43-57).
-    public static func generateNameProblem(_ prefix: String) -> String? {
+    package static func generateNameProblem(_ prefix: String) -> String? {
         subdomainProblem(prefix.hasSuffix("-") ? String(prefix.dropLast()) + "a" : prefix)
     }
 

@@ -27,7 +27,7 @@ public struct RateLimit: Sendable, Hashable {
 /// only when one is there and nobody has reserved ahead, so it does not delay the requests
 /// the work waits for; after `maxWait` without one it reserves like any other, so under a
 /// sustained backlog it still gets about one token per `maxWait` and is never starved.
-public enum RequestPriority: Sendable, Hashable {
+package enum RequestPriority: Sendable, Hashable {
     case normal
     case background(maxWait: Duration)
 }

@@ -9,8 +9,8 @@ public struct ObjectReference: Sendable, Hashable, Codable {
     public var namespace: String?
     public var name: String?
     public var uid: String?
-    public var resourceVersion: String?
-    public var fieldPath: String?
+    package var resourceVersion: String?
+    package var fieldPath: String?
 
     public init(apiVersion: String? = nil, kind: String? = nil, namespace: String? = nil,
                 name: String? = nil, uid: String? = nil, resourceVersion: String? = nil,
@@ -27,8 +27,8 @@ public struct ObjectReference: Sendable, Hashable, Codable {
 
 /// meta/v1 LabelSelector.
 public struct LabelSelector: Sendable, Hashable, Codable {
-    public var matchLabels: [String: String]?
-    public var matchExpressions: [LabelSelectorRequirement]?
+    package var matchLabels: [String: String]?
+    package var matchExpressions: [LabelSelectorRequirement]?
 
     public init(matchLabels: [String: String]? = nil, matchExpressions: [LabelSelectorRequirement]? = nil) {
         self.matchLabels = matchLabels
@@ -52,7 +52,7 @@ public struct LabelSelectorRequirement: Sendable, Hashable, Codable {
 
 /// core/v1 TypedLocalObjectReference (PVC `dataSource`).
 public struct TypedLocalObjectReference: Sendable, Hashable, Codable {
-    public var apiGroup: String?
+    package var apiGroup: String?
     public var kind: String
     public var name: String
 
@@ -65,7 +65,7 @@ public struct TypedLocalObjectReference: Sendable, Hashable, Codable {
 
 /// core/v1 TypedObjectReference (PVC `dataSourceRef`; may name another namespace).
 public struct TypedObjectReference: Sendable, Hashable, Codable {
-    public var apiGroup: String?
+    package var apiGroup: String?
     public var kind: String
     public var name: String
     public var namespace: String?
@@ -91,7 +91,7 @@ public struct VolumeResourceRequirements: Sendable, Hashable, Codable {
 
 /// core/v1 VolumeNodeAffinity (PV `spec.nodeAffinity`).
 public struct VolumeNodeAffinity: Sendable, Hashable, Codable {
-    public var required: NodeSelector?
+    package var required: NodeSelector?
 
     public init(required: NodeSelector? = nil) {
         self.required = required
@@ -100,7 +100,7 @@ public struct VolumeNodeAffinity: Sendable, Hashable, Codable {
 
 /// core/v1 NodeSelector: the terms are ORed.
 public struct NodeSelector: Sendable, Hashable, Codable {
-    public var nodeSelectorTerms: [NodeSelectorTerm]
+    package var nodeSelectorTerms: [NodeSelectorTerm]
 
     public init(nodeSelectorTerms: [NodeSelectorTerm]) {
         self.nodeSelectorTerms = nodeSelectorTerms
@@ -109,8 +109,8 @@ public struct NodeSelector: Sendable, Hashable, Codable {
 
 /// core/v1 NodeSelectorTerm: the requirements are ANDed.
 public struct NodeSelectorTerm: Sendable, Hashable, Codable {
-    public var matchExpressions: [NodeSelectorRequirement]?
-    public var matchFields: [NodeSelectorRequirement]?
+    package var matchExpressions: [NodeSelectorRequirement]?
+    package var matchFields: [NodeSelectorRequirement]?
 
     public init(matchExpressions: [NodeSelectorRequirement]? = nil, matchFields: [NodeSelectorRequirement]? = nil) {
         self.matchExpressions = matchExpressions

@@ -7,19 +7,19 @@ public struct Event: KubeResource, Hashable {
         group: "", version: "v1", plural: "events", kind: "Event", namespaced: true)
 
     public var metadata: ObjectMeta
-    public var involvedObject: ObjectReference
+    package var involvedObject: ObjectReference
     public var reason: String?
     public var message: String?
     /// `Normal` or `Warning`.
     public var type: String?
     public var source: EventSource?
-    public var reportingComponent: String?
-    public var reportingInstance: String?
+    package var reportingComponent: String?
+    package var reportingInstance: String?
     public var action: String?
-    public var firstTimestamp: KubeTime?
-    public var lastTimestamp: KubeTime?
+    package var firstTimestamp: KubeTime?
+    package var lastTimestamp: KubeTime?
     public var count: Int32?
-    public var eventTime: MicroTime?
+    package var eventTime: MicroTime?
 
     public init(
         metadata: ObjectMeta, involvedObject: ObjectReference, reason: String? = nil,
@@ -46,7 +46,7 @@ public struct Event: KubeResource, Hashable {
 
 /// core/v1 EventSource.
 public struct EventSource: Sendable, Hashable, Codable {
-    public var component: String?
+    package var component: String?
     public var host: String?
 
     public init(component: String? = nil, host: String? = nil) {

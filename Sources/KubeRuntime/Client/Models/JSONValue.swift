@@ -27,13 +27,13 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// The string payload, if this is a string.
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil
     }
 
     /// The members, if this is an object.
-    public var objectValue: [String: JSONValue]? {
+    package var objectValue: [String: JSONValue]? {
         if case .object(let members) = self { return members }
         return nil
     }
@@ -95,7 +95,7 @@ extension JSONValue {
     /// replaces lists wholesale) is sent whole when it differs. Members that neither side
     /// holds (such as server fields the models do not know) are never mentioned, so a
     /// patch built from two decoded models cannot drop fields the models do not model.
-    public static func mergePatch(from original: JSONValue, to modified: JSONValue) -> JSONValue? {
+    package static func mergePatch(from original: JSONValue, to modified: JSONValue) -> JSONValue? {
         guard original != modified else { return nil }
         guard case .object(let old) = original, case .object(let new) = modified else {
             return modified

@@ -8,11 +8,11 @@ public struct ResourceDescriptor: Sendable, Hashable, CustomStringConvertible {
     public var group: String
     public var version: String
     /// Lower-case plural used in paths, e.g. `persistentvolumeclaims`.
-    public var plural: String
+    package var plural: String
     /// The `kind` written in objects, e.g. `PersistentVolumeClaim`.
     public var kind: String
     /// Namespaced resources live under `/namespaces/{ns}/`.
-    public var namespaced: Bool
+    package var namespaced: Bool
 
     public init(group: String, version: String, plural: String, kind: String, namespaced: Bool) {
         self.group = group
@@ -26,10 +26,10 @@ public struct ResourceDescriptor: Sendable, Hashable, CustomStringConvertible {
     public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
 
     /// `/api/v1` or `/apis/{group}/{version}`.
-    public var groupVersionPath: String { group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)" }
+    package var groupVersionPath: String { group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)" }
 
     /// `plural` or `plural.group`, as the server names the resource in messages.
-    public var qualifiedPlural: String { group.isEmpty ? plural : "\(plural).\(group)" }
+    package var qualifiedPlural: String { group.isEmpty ? plural : "\(plural).\(group)" }
 
     public var description: String { qualifiedPlural }
 

@@ -45,7 +45,7 @@ public struct KubeTime: Sendable, Hashable, Comparable, Codable, CustomStringCon
 /// `2024-05-01T12:00:05.000000Z` (Lease `acquireTime`/`renewTime`, Event `eventTime`).
 public struct MicroTime: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     /// Microseconds since the Unix epoch (exact, unlike a `Double`).
-    public var microsecondsSinceEpoch: Int64
+    package var microsecondsSinceEpoch: Int64
 
     public init(_ date: Date) {
         self.microsecondsSinceEpoch = Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))

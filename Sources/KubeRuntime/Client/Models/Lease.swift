@@ -18,12 +18,12 @@ public struct Lease: KubeResource, Hashable {
 
     public struct Spec: Sendable, Hashable, Codable {
         public var holderIdentity: String?
-        public var leaseDurationSeconds: Int32?
-        public var acquireTime: MicroTime?
-        public var renewTime: MicroTime?
-        public var leaseTransitions: Int32?
-        public var strategy: String?
-        public var preferredHolder: String?
+        package var leaseDurationSeconds: Int32?
+        package var acquireTime: MicroTime?
+        package var renewTime: MicroTime?
+        package var leaseTransitions: Int32?
+        package var strategy: String?
+        package var preferredHolder: String?
 
         public init(
             holderIdentity: String? = nil, leaseDurationSeconds: Int32? = nil,

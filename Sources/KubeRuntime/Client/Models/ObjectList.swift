@@ -7,7 +7,7 @@ public struct ObjectList<Object: KubeResource>: Sendable {
     public var metadata: ListMeta
     public var items: [Object]
     /// Items the server sent that did not decode as `Object`, with the reason.
-    public var failures: [KubeError]
+    package var failures: [KubeError]
 
     public init(metadata: ListMeta = ListMeta(), items: [Object] = [], failures: [KubeError] = []) {
         self.metadata = metadata

@@ -9,19 +9,19 @@
 /// Standard object metadata. Unknown fields (managedFields, selfLink, ...) are ignored.
 public struct ObjectMeta: Sendable, Hashable, Codable {
     public var name: String
-    public var generateName: String
+    package var generateName: String
     public var namespace: String
     public var uid: String
     /// Opaque: compare only for equality, never order or parse (the API's contract).
-    public var resourceVersion: String
-    public var generation: Int64?
-    public var creationTimestamp: KubeTime?
-    public var deletionTimestamp: KubeTime?
-    public var deletionGracePeriodSeconds: Int64?
-    public var labels: [String: String]
+    package var resourceVersion: String
+    package var generation: Int64?
+    package var creationTimestamp: KubeTime?
+    package var deletionTimestamp: KubeTime?
+    package var deletionGracePeriodSeconds: Int64?
+    package var labels: [String: String]
     public var annotations: [String: String]
-    public var finalizers: [String]
-    public var ownerReferences: [OwnerReference]
+    package var finalizers: [String]
+    package var ownerReferences: [OwnerReference]
 
     public init(
         name: String = "", generateName: String = "", namespace: String = "", uid: String = "",
@@ -46,7 +46,7 @@ public struct ObjectMeta: Sendable, Hashable, Codable {
     }
 
     /// True once a DELETE has been accepted and finalizers hold the object.
-    public var isTerminating: Bool { deletionTimestamp != nil }
+    package var isTerminating: Bool { deletionTimestamp != nil }
 
     enum CodingKeys: String, CodingKey {
         case name, generateName, namespace, uid, resourceVersion, generation, creationTimestamp
@@ -95,8 +95,8 @@ public struct OwnerReference: Sendable, Hashable, Codable {
     public var kind: String
     public var name: String
     public var uid: String
-    public var controller: Bool?
-    public var blockOwnerDeletion: Bool?
+    package var controller: Bool?
+    package var blockOwnerDeletion: Bool?
 
     public init(apiVersion: String, kind: String, name: String, uid: String,
                 controller: Bool? = nil, blockOwnerDeletion: Bool? = nil) {
@@ -112,11 +112,11 @@ public struct OwnerReference: Sendable, Hashable, Codable {
 /// List metadata: the list's resourceVersion and the pagination token.
 public struct ListMeta: Sendable, Hashable, Codable {
     /// The revision the list was read at (opaque, like every resourceVersion).
-    public var resourceVersion: String?
+    package var resourceVersion: String?
     /// Present when more pages follow (only its presence means "more", AM types.go:410-426).
     public var `continue`: String?
     /// Optional and approximate.
-    public var remainingItemCount: Int64?
+    package var remainingItemCount: Int64?
 
     public init(resourceVersion: String? = nil, continue: String? = nil, remainingItemCount: Int64? = nil) {
         self.resourceVersion = resourceVersion

@@ -19,18 +19,18 @@ public struct PersistentVolume: KubeResource, Hashable {
     /// The volume's description. Only NFS sources are modelled; others are ignored on
     /// decode (and would be dropped by a PUT: change existing PVs with `KubeClient.modify`).
     public struct Spec: Sendable, Hashable, Codable {
-        public var capacity: [String: Quantity]?
+        package var capacity: [String: Quantity]?
         public var accessModes: [String]?
         /// `Retain` (server default), `Delete` or `Recycle`.
-        public var persistentVolumeReclaimPolicy: String?
+        package var persistentVolumeReclaimPolicy: String?
         public var storageClassName: String?
         public var mountOptions: [String]?
         /// `Filesystem` (server default) or `Block`.
-        public var volumeMode: String?
+        package var volumeMode: String?
         /// The claim this volume is (to be) bound to; carries the claim's uid.
         public var claimRef: ObjectReference?
         public var nfs: NFSVolumeSource?
-        public var nodeAffinity: VolumeNodeAffinity?
+        package var nodeAffinity: VolumeNodeAffinity?
 
         public init(
             capacity: [String: Quantity]? = nil, accessModes: [String]? = nil,
@@ -56,7 +56,7 @@ public struct PersistentVolume: KubeResource, Hashable {
         public var phase: String?
         public var message: String?
         public var reason: String?
-        public var lastPhaseTransitionTime: KubeTime?
+        package var lastPhaseTransitionTime: KubeTime?
 
         public init(phase: String? = nil, message: String? = nil, reason: String? = nil,
                     lastPhaseTransitionTime: KubeTime? = nil) {
@@ -72,7 +72,7 @@ public struct PersistentVolume: KubeResource, Hashable {
 public struct NFSVolumeSource: Sendable, Hashable, Codable {
     public var server: String
     public var path: String
-    public var readOnly: Bool?
+    package var readOnly: Bool?
 
     public init(server: String, path: String, readOnly: Bool? = nil) {
         self.server = server

@@ -23,13 +23,13 @@ public struct PersistentVolumeClaim: KubeResource, Hashable {
         public var accessModes: [String]?
         public var resources: VolumeResourceRequirements?
         public var storageClassName: String?
-        public var volumeName: String?
+        package var volumeName: String?
         /// `Filesystem` (server default) or `Block`.
-        public var volumeMode: String?
-        public var selector: LabelSelector?
-        public var dataSource: TypedLocalObjectReference?
-        public var dataSourceRef: TypedObjectReference?
-        public var volumeAttributesClassName: String?
+        package var volumeMode: String?
+        package var selector: LabelSelector?
+        package var dataSource: TypedLocalObjectReference?
+        package var dataSourceRef: TypedObjectReference?
+        package var volumeAttributesClassName: String?
 
         public init(
             accessModes: [String]? = nil, resources: VolumeResourceRequirements? = nil,
@@ -49,7 +49,7 @@ public struct PersistentVolumeClaim: KubeResource, Hashable {
         }
 
         /// `resources.requests["storage"]`.
-        public var storageRequest: Quantity? { resources?.requests?["storage"] }
+        package var storageRequest: Quantity? { resources?.requests?["storage"] }
     }
 
     /// Written by the PV controller through `/status` only.
@@ -57,7 +57,7 @@ public struct PersistentVolumeClaim: KubeResource, Hashable {
         /// `Pending`, `Bound` or `Lost`.
         public var phase: String?
         public var accessModes: [String]?
-        public var capacity: [String: Quantity]?
+        package var capacity: [String: Quantity]?
 
         public init(phase: String? = nil, accessModes: [String]? = nil, capacity: [String: Quantity]? = nil) {
             self.phase = phase

@@ -54,13 +54,13 @@ public struct Quantity: Sendable, Hashable, Codable, CustomStringConvertible, Ex
     }
 
     /// True when both quantities denote the same amount.
-    public func isSemanticallyEqual(to other: Quantity) throws(QuantityError) -> Bool {
+    package func isSemanticallyEqual(to other: Quantity) throws(QuantityError) -> Bool {
         try compare(other) == .orderedSame
     }
 
     /// The amount rounded up to a whole number (bytes for storage sizes), or an error if
     /// it is negative or does not fit an `Int64`.
-    public func wholeUnitsRoundedUp() throws(QuantityError) -> Int64 {
+    package func wholeUnitsRoundedUp() throws(QuantityError) -> Int64 {
         var amount = try value()
         guard amount >= 0 else { throw QuantityError(text: text, problem: "is negative") }
         var rounded = Decimal()

@@ -41,9 +41,9 @@ public struct StatusDetails: Sendable, Hashable, Codable {
     /// For most errors the resource plural; for delete preconditions the Kind.
     public var kind: String?
     public var uid: String?
-    public var causes: [StatusCause]?
+    package var causes: [StatusCause]?
     /// The server's hint how long to wait before retrying.
-    public var retryAfterSeconds: Int?
+    package var retryAfterSeconds: Int?
 
     public init(name: String? = nil, group: String? = nil, kind: String? = nil, uid: String? = nil,
                 causes: [StatusCause]? = nil, retryAfterSeconds: Int? = nil) {
@@ -60,7 +60,7 @@ public struct StatusDetails: Sendable, Hashable, Codable {
 public struct StatusCause: Sendable, Hashable, Codable {
     public var reason: String?
     public var message: String?
-    public var field: String?
+    package var field: String?
 
     public init(reason: String? = nil, message: String? = nil, field: String? = nil) {
         self.reason = reason
@@ -89,32 +89,32 @@ public struct StatusReason: RawRepresentable, Sendable, Hashable, Codable, Custo
     public var description: String { rawValue }
 
     public static let notFound = StatusReason(rawValue: "NotFound")
-    public static let alreadyExists = StatusReason(rawValue: "AlreadyExists")
-    public static let conflict = StatusReason(rawValue: "Conflict")
+    package static let alreadyExists = StatusReason(rawValue: "AlreadyExists")
+    package static let conflict = StatusReason(rawValue: "Conflict")
     public static let invalid = StatusReason(rawValue: "Invalid")
     public static let gone = StatusReason(rawValue: "Gone")
-    public static let expired = StatusReason(rawValue: "Expired")
-    public static let badRequest = StatusReason(rawValue: "BadRequest")
-    public static let unauthorized = StatusReason(rawValue: "Unauthorized")
-    public static let forbidden = StatusReason(rawValue: "Forbidden")
+    package static let expired = StatusReason(rawValue: "Expired")
+    package static let badRequest = StatusReason(rawValue: "BadRequest")
+    package static let unauthorized = StatusReason(rawValue: "Unauthorized")
+    package static let forbidden = StatusReason(rawValue: "Forbidden")
     public static let methodNotAllowed = StatusReason(rawValue: "MethodNotAllowed")
-    public static let tooManyRequests = StatusReason(rawValue: "TooManyRequests")
-    public static let internalError = StatusReason(rawValue: "InternalError")
-    public static let serverTimeout = StatusReason(rawValue: "ServerTimeout")
+    package static let tooManyRequests = StatusReason(rawValue: "TooManyRequests")
+    package static let internalError = StatusReason(rawValue: "InternalError")
+    package static let serverTimeout = StatusReason(rawValue: "ServerTimeout")
     public static let serviceUnavailable = StatusReason(rawValue: "ServiceUnavailable")
     public static let timeout = StatusReason(rawValue: "Timeout")
-    public static let unsupportedMediaType = StatusReason(rawValue: "UnsupportedMediaType")
+    package static let unsupportedMediaType = StatusReason(rawValue: "UnsupportedMediaType")
 }
 
 /// meta/v1 DeleteOptions, sent as the DELETE body (as client-go does).
 public struct DeleteOptions: Sendable, Hashable, Codable {
     /// Only delete if the stored object still has this uid / resourceVersion (409 if not).
-    public var preconditions: Preconditions?
+    package var preconditions: Preconditions?
     /// `Background` (what PV/PVC deletes use), `Foreground` or `Orphan`.
-    public var propagationPolicy: String?
-    public var gracePeriodSeconds: Int64?
+    package var propagationPolicy: String?
+    package var gracePeriodSeconds: Int64?
     /// `["All"]` for a dry run.
-    public var dryRun: [String]?
+    package var dryRun: [String]?
 
     public init(preconditions: Preconditions? = nil, propagationPolicy: String? = nil,
                 gracePeriodSeconds: Int64? = nil, dryRun: [String]? = nil) {
@@ -126,7 +126,7 @@ public struct DeleteOptions: Sendable, Hashable, Codable {
 
     public struct Preconditions: Sendable, Hashable, Codable {
         public var uid: String?
-        public var resourceVersion: String?
+        package var resourceVersion: String?
 
         public init(uid: String? = nil, resourceVersion: String? = nil) {
             self.uid = uid

@@ -4,7 +4,7 @@
 import Synchronization
 
 /// An HTTP method the client uses.
-public enum HTTPMethod: String, Sendable, Hashable {
+package enum HTTPMethod: String, Sendable, Hashable {
     case get = "GET"
     case post = "POST"
     case put = "PUT"
@@ -13,11 +13,11 @@ public enum HTTPMethod: String, Sendable, Hashable {
 }
 
 /// One header field.
-public struct HeaderField: Sendable, Hashable {
-    public var name: String
-    public var value: String
+package struct HeaderField: Sendable, Hashable {
+    package var name: String
+    package var value: String
 
-    public init(_ name: String, _ value: String) {
+    package init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
     }
@@ -25,17 +25,17 @@ public struct HeaderField: Sendable, Hashable {
 
 /// A request as the transport sees it: the full URL is already built.
 public struct TransportRequest: Sendable {
-    public var method: HTTPMethod
+    package var method: HTTPMethod
     /// Absolute URL, e.g. `https://10.0.0.1:6443/api/v1/persistentvolumes?limit=500`.
-    public var url: String
+    package var url: String
     /// Path and query only (for fakes and logs).
-    public var pathAndQuery: String
-    public var headers: [HeaderField]
-    public var body: [UInt8]?
+    package var pathAndQuery: String
+    package var headers: [HeaderField]
+    package var body: [UInt8]?
     /// How long to wait for the response head (the body of a watch is not limited).
-    public var headTimeout: Duration
+    package var headTimeout: Duration
 
-    public init(method: HTTPMethod, url: String, pathAndQuery: String, headers: [HeaderField],
+    package init(method: HTTPMethod, url: String, pathAndQuery: String, headers: [HeaderField],
                 body: [UInt8]?, headTimeout: Duration) {
         self.method = method
         self.url = url
@@ -46,7 +46,7 @@ public struct TransportRequest: Sendable {
     }
 
     /// The first header named `name` (case-insensitive).
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 }
@@ -54,17 +54,17 @@ public struct TransportRequest: Sendable {
 /// A response head and its body, which may still be arriving (watch).
 public struct TransportResponse: Sendable {
     public var status: Int
-    public var headers: [HeaderField]
-    public var body: ResponseBody
+    package var headers: [HeaderField]
+    package var body: ResponseBody
 
-    public init(status: Int, headers: [HeaderField], body: ResponseBody) {
+    package init(status: Int, headers: [HeaderField], body: ResponseBody) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
     /// The first header named `name` (case-insensitive).
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 }
@@ -72,39 +72,39 @@ public struct TransportResponse: Sendable {
 /// A response body as a sequence of byte chunks, pulled on demand (so a slow consumer
 /// slows the network read instead of growing a buffer). Dropping the iterator before the
 /// end cancels the request and closes the stream.
-public struct ResponseBody: AsyncSequence, Sendable {
-    public typealias Element = [UInt8]
+package struct ResponseBody: AsyncSequence, Sendable {
+    package typealias Element = [UInt8]
 
     private let makeNext: @Sendable () -> @Sendable () async throws -> [UInt8]?
 
     /// - Parameter makeNext: called once per iteration; returns the function yielding the
     ///   next chunk (`nil` at the end). It may throw ``TransportError``.
-    public init(_ makeNext: @escaping @Sendable () -> @Sendable () async throws -> [UInt8]?) {
+    package init(_ makeNext: @escaping @Sendable () -> @Sendable () async throws -> [UInt8]?) {
         self.makeNext = makeNext
     }
 
     /// A body that is already complete.
-    public static func bytes(_ bytes: [UInt8]) -> ResponseBody {
+    package static func bytes(_ bytes: [UInt8]) -> ResponseBody {
         ResponseBody {
             let box = OneShot(bytes)
             return { box.take() }
         }
     }
 
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    package struct AsyncIterator: AsyncIteratorProtocol {
         let next: @Sendable () async throws -> [UInt8]?
 
-        public mutating func next() async throws -> [UInt8]? {
+        package mutating func next() async throws -> [UInt8]? {
             try await next()
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator {
+    package func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(next: makeNext())
     }
 
     /// Reads the whole body, failing with `TransportError.bodyTooLarge` past `limit` bytes.
-    public func collect(upTo limit: Int) async throws -> [UInt8] {
+    package func collect(upTo limit: Int) async throws -> [UInt8] {
         var result: [UInt8] = []
         for try await chunk in self {
             guard result.count + chunk.count <= limit else { throw TransportError.bodyTooLarge(limit: limit) }
