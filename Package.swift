@@ -23,7 +23,9 @@ let package = Package(
         .executable(name: "nfs-cluster-provisioner", targets: ["Daemon"]),
         .executable(name: "Benchmarks", targets: ["Benchmarks"]),
         .library(name: "RingCore", targets: ["RingCore"]),
-        .library(name: "Engine", targets: ["Engine"]),
+        // Engine's public API uses KubeRuntime's and VolumeStorage's types (the client's
+        // configuration, the member stores), so the product carries those modules too.
+        .library(name: "Engine", targets: ["Engine", "KubeRuntime", "VolumeStorage"]),
         .library(name: "LocalCluster", targets: ["LocalCluster"]),
     ],
     dependencies: [
