@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Testing
 import Engine
@@ -73,6 +74,32 @@ struct EngineClockTests {
         try await clock.waitForSleepers()
         clock.advance(by: .seconds(600))
         try await bed.waitUntil("the leftover collected by the resync") { bed.ownershipRecord("a", "gone-empty") == nil }
+        try await run.stop()
+    }
+
+    @Test("the orphan grace period is measured on the injected wall clock: a leftover younger than it is kept, then collected once the clock passes it")
+    func orphanGrace_onTheInjectedWallClock() async throws {
+        let bed = try await EngineTestBed.start()
+        try await bed.createClass("nfs")
+        let store = try MountedVolumeStore(configuration: .init(member: "a", mountPath: bed.export("a"), requireMountPoint: false))
+        let crashed = MemberStorage(store: store)
+        _ = try await crashed.createVolume(relativePath: try RelativePath("gone-empty"), mode: .defaultDirectory,
+                                           owner: testClaim(ns: "gone", name: "empty", uid: "u-empty"))
+        crashed.shutdown()
+        let written = try #require(bed.ownershipRecord("a", "gone-empty")).updatedAt
+        let wall = Mutex(written.addingTimeInterval(30 * 60))
+        let run = try bed.startEngine(bed.configuration(members: ["a"])) {
+            $0.wallClock = { wall.withLock { $0 } }
+            $0.engine.orphanGracePeriod = .seconds(3600)
+        }
+        try await bed.createClaim("apps", "live", className: "nfs")
+        _ = try await bed.waitForBound("apps", "live")
+        // Half an hour after the crash (on the injected wall clock; months on the real one).
+        await run.engine.controller.resyncNowAndWait()
+        #expect(bed.ownershipRecord("a", "gone-empty") != nil, "collected before its grace period ended")
+        wall.withLock { $0 = written.addingTimeInterval(2 * 3600) }
+        await run.engine.controller.resyncNowAndWait()
+        #expect(bed.ownershipRecord("a", "gone-empty") == nil, "kept after its grace period ended")
         try await run.stop()
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 public import Logging
 public import RingCore
 public import KubeRuntime
@@ -26,6 +26,10 @@ public final class ProvisionerEngine: Sendable {
         /// retries, and the engine's API client (its rate limit, retry backoff, token
         /// re-reads, watch backoff). Tests pass a manual clock to run in virtual time.
         public var clock: any EngineClock = SystemEngineClock()
+        /// The wall clock, for what is compared with times other processes wrote or will
+        /// read: the timestamps of ownership records and Events, the orphan grace period
+        /// (against a record's `updatedAt`), the Lease's renew times. Tests move it by hand.
+        package var wallClock: @Sendable () -> Date = { Date() }
 
         public init(engine: EngineConfiguration) { self.engine = engine }
     }
@@ -56,7 +60,7 @@ public final class ProvisionerEngine: Sendable {
         self.logger = logger
         clock = EngineTimeClock(options.clock)
         registry = try MemberRegistry(members: configuration.members, storageConfiguration: options.storage,
-                                      clock: clock, logger: logger, storeFactory: options.storeFactory)
+                                      clock: clock, wallClock: options.wallClock, logger: logger, storeFactory: options.storeFactory)
         ring = try Ring(members: configuration.ringMembers, configuration: configuration.ring)
         var engineConfiguration = options.engine
         engineConfiguration.provisionerName = configuration.provisionerName
@@ -64,15 +68,17 @@ public final class ProvisionerEngine: Sendable {
         if let identity = options.leaderElection?.identity { eventConfiguration.instance = identity }
         let client = KubeClient(configuration: api, transport: transport, clock: options.clock, logger: logger)
         self.client = client
-        events = EventRecorder(client: client, configuration: eventConfiguration, clock: options.clock, logger: logger)
+        events = EventRecorder(client: client, configuration: eventConfiguration, clock: options.clock,
+                               wallClock: options.wallClock, logger: logger)
         let context = ProvisioningContext(
             configuration: engineConfiguration, client: client, claims: Store(), volumes: Store(indexers: VolumeIndexes.indexers), classes: Store(),
-            members: registry, ring: ring, events: events, metrics: metrics, logger: logger, clock: clock)
+            members: registry, ring: ring, events: events, metrics: metrics, logger: logger, clock: clock,
+            wallClock: options.wallClock)
         controller = ProvisionerController(context: context, clock: clock)
         if let election = options.leaderElection {
             elector = try LeaderElector(configuration: election,
                                         store: KubeLeaseStore(client: client, name: election.leaseName, namespace: election.namespace),
-                                        clock: clock, logger: logger)
+                                        clock: clock, wallClock: options.wallClock, logger: logger)
         } else {
             elector = nil
         }

@@ -1,3 +1,4 @@
+public import Foundation
 public import Logging
 import Synchronization
 public import KubeRuntime
@@ -28,17 +29,22 @@ public final class MemberRegistry: Sendable {
     private let makeStore: StoreFactory
     private let storageConfiguration: MemberStorage.Configuration
     private let clock: EngineTimeClock
+    private let wallClock: @Sendable () -> Date
     private let origin = ContinuousClock.now
     private let logger: Logger
 
     /// - Throws: the first member whose store cannot be made (an invalid mount path).
-    /// - Parameter clock: the members' timeouts, probe loop and health state run on it.
+    /// - Parameters:
+    ///   - clock: the members' timeouts, probe loop and health state run on it.
+    ///   - wallClock: the timestamps the members write into ownership records.
     public init(members: [MemberConfiguration], storageConfiguration: MemberStorage.Configuration = .default,
                 clock: EngineTimeClock = EngineTimeClock(SystemEngineClock()),
+                wallClock: @escaping @Sendable () -> Date = { Date() },
                 logger: Logger, storeFactory: @escaping StoreFactory) throws(StorageError) {
         self.makeStore = storeFactory
         self.storageConfiguration = storageConfiguration
         self.clock = clock
+        self.wallClock = wallClock
         self.logger = logger
         try apply(members)
     }
@@ -71,7 +77,7 @@ public final class MemberRegistry: Sendable {
                 let clock = self.clock, origin = self.origin, start = clock.now
                 let storage = MemberStorage(store: store, configuration: storageConfiguration,
                                             identity: MemberIdentity(name: member.name, address: member.address, export: member.export),
-                                            clock: clock, now: { origin.advanced(by: start.duration(to: clock.now)) },
+                                            clock: clock, now: { origin.advanced(by: start.duration(to: clock.now)) }, wallClock: wallClock,
                                             logger: logger.with(member: member.name))
                 storage.records.attach(to: claimLocator, as: member.name)
                 next[member.name] = Entry(configuration: member, storage: storage)

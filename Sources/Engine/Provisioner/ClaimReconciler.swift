@@ -169,7 +169,7 @@ package struct ClaimReconciler: Sendable {
                     return .failure(Failed(.init(failure.cause, message, failure.disposition), member: memberName))
                 }
                 do throws(StorageError) {
-                    try await entry.storage.setRecordState(relativePath: path, claimUID: uid, .bound, at: Date())
+                    try await entry.storage.setRecordState(relativePath: path, claimUID: uid, .bound, at: context.wallClock())
                 } catch {
                     // The PV is saved: the record says `creating` until the next write. It
                     // still names this claim, which is what every decision reads.
@@ -281,11 +281,11 @@ package struct ClaimReconciler: Sendable {
         switch action {
         case .adopt(let previousUID):
             try await storage.adoptVolume(relativePath: path, claim: claim, volumeName: volumeName, replacingClaimUID: previousUID,
-                                          mode: mode, at: Date())
+                                          mode: mode, at: context.wallClock())
             return false
         case .alreadyOurs, .create:
             switch try await storage.createVolume(relativePath: path, mode: mode, claim: claim, volumeName: volumeName,
-                                                  provisioner: provisionerName, at: Date()) {
+                                                  provisioner: provisionerName, at: context.wallClock()) {
             case .created: return true
             case .alreadyOurs: return false
             }

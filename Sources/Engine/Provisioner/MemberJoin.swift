@@ -67,7 +67,7 @@ struct MemberJoin {
         let state: OwnershipRecord.State = pv.status?.phase == "Released" ? .released : .bound
         let record = OwnershipRecord(provisioner: context.configuration.provisionerName, path: path, claim: claim,
                                      volumeName: pv.metadata.name, state: state, origin: origin,
-                                     at: pv.metadata.creationTimestamp?.date ?? Date())
+                                     at: pv.metadata.creationTimestamp?.date ?? context.wallClock())
         do throws(StorageError) {
             return try await storage.importRecord(record) ? 1 : 0
         } catch {
@@ -93,7 +93,8 @@ struct OrphanCollector {
     let context: ProvisioningContext
 
     @discardableResult
-    func collect(now: Date = Date()) async -> (removed: Int, kept: Int) {
+    func collect() async -> (removed: Int, kept: Int) {
+        let now = context.wallClock()
         let liveUIDs = Set(context.claims.objects.map(\.metadata.uid))
         let grace = Double(context.configuration.orphanGracePeriod.components.seconds)
         var removed = 0, kept = 0

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import Synchronization
 package import Logging
 package import RingCore
@@ -19,12 +19,15 @@ package struct ProvisioningContext: Sendable {
     package let logger: Logger
     /// The engine's clock (retry waits).
     package let clock: EngineTimeClock
+    /// The engine's wall clock (record timestamps, the orphan grace period).
+    package let wallClock: @Sendable () -> Date
     /// PVs (by uid) this process has reclaimed: their later watch events are skipped.
     let reclaimed = RecentSet(capacity: 4096)
 
     package init(configuration: EngineConfiguration, client: KubeClient, claims: Store<PersistentVolumeClaim>,
                 volumes: Store<PersistentVolume>, classes: Store<StorageClass>, members: MemberRegistry, ring: Ring,
-                events: EventRecorder, metrics: EngineMetrics, logger: Logger, clock: EngineTimeClock = EngineTimeClock(SystemEngineClock())) {
+                events: EventRecorder, metrics: EngineMetrics, logger: Logger, clock: EngineTimeClock = EngineTimeClock(SystemEngineClock()),
+                wallClock: @escaping @Sendable () -> Date = { Date() }) {
         self.configuration = configuration
         self.client = client
         self.claims = claims
@@ -36,6 +39,7 @@ package struct ProvisioningContext: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.clock = clock
+        self.wallClock = wallClock
     }
 }
 

@@ -163,7 +163,7 @@ package struct VolumeReconciler: Sendable {
             switch record.onDelete {
             case .retain:
                 do throws(StorageError) {
-                    try await storage.setRecordState(relativePath: record.directory, claimUID: claimUID, .released, at: Date())
+                    try await storage.setRecordState(relativePath: record.directory, claimUID: claimUID, .released, at: context.wallClock())
                 } catch {
                     // A missing record changes nothing for retained data; anything else
                     // (another claim owns it now) is reported as for a delete.
@@ -172,7 +172,7 @@ package struct VolumeReconciler: Sendable {
                 return .success("data retained in \(record.directory) on member \(record.member)")
             case .archive:
                 switch try await storage.archiveVolume(relativePath: record.directory,
-                                                       archiveName: ArchiveNaming.name(volumeName: volumeName, at: Date()),
+                                                       archiveName: ArchiveNaming.name(volumeName: volumeName, at: context.wallClock()),
                                                        expectedClaimUID: claimUID) {
                 case .archived(let to): return .success("archived \(record.directory) to \(to) on member \(record.member)")
                 case .alreadyGone: return .success("\(record.directory) on member \(record.member) was already gone")

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 package import Logging
 import Synchronization
 
@@ -100,6 +100,7 @@ package actor EventRecorder {
     private let client: KubeClient
     private let logger: Logger
     private let clock: any EngineClock
+    private let wallClock: @Sendable () -> Date
     private struct Pending {
         var queue: EventQueue
         var finished = false
@@ -117,10 +118,14 @@ package actor EventRecorder {
     /// Events written (created or aggregated).
     package private(set) var written = 0
 
-    /// - Parameter clock: measures the rate limit's refill and the aggregation window.
-    package init(client: KubeClient, configuration: Configuration = .default, clock: any EngineClock = SystemEngineClock(), logger: Logger) {
+    /// - Parameters:
+    ///   - clock: measures the rate limit's refill and the aggregation window.
+    ///   - wallClock: the Events' timestamps.
+    package init(client: KubeClient, configuration: Configuration = .default, clock: any EngineClock = SystemEngineClock(),
+                 wallClock: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
         self.client = client
         self.clock = clock
+        self.wallClock = wallClock
         self.configuration = configuration
         self.logger = logger
         pending = Mutex(Pending(queue: EventQueue(capacity: configuration.bufferSize)))
@@ -215,7 +220,7 @@ package actor EventRecorder {
             failedOrLimited += 1
             return
         }
-        let wallNow = Date()
+        let wallNow = wallClock()
         if var aggregate = aggregates[event], now - aggregate.lastSeen < configuration.aggregationWindow {
             aggregate.count += 1
             aggregate.lastSeen = now

@@ -1,5 +1,5 @@
 // Volume directories on one member: create, adopt, archive, delete, guarded by their records.
-public import Foundation
+package import Foundation
 
 extension MemberStorage {
     /// Result of ``createVolume(relativePath:mode:claim:volumeName:provisioner:at:)``.
@@ -260,9 +260,10 @@ extension MemberStorage {
         let name = self.name
         let mode = configuration.reservedDirectoryMode
         let index = records
+        let stamp = wallClock()
         return try await withPathLock(path) { () throws(StorageError) -> ArchiveOutcome in
             let outcome = try await perform(.archiveVolume, path) { store throws(StorageError) -> ArchiveOutcome in
-                guard try Self.startReclaim(store: store, path: path, claimUID: expectedClaimUID, member: name, .archiveVolume)
+                guard try Self.startReclaim(store: store, path: path, claimUID: expectedClaimUID, member: name, .archiveVolume, at: stamp)
                 else { return .alreadyGone }
                 _ = try store.makeDirectory(ReservedNames.archiveDirectory, mode: mode, parentMode: mode)
                 let attempts = 100
@@ -303,12 +304,13 @@ extension MemberStorage {
         let trash = try ReservedNames.trashDirectory.appending(expectedClaimUID)
         let index = records
         let deadline = now() + configuration.deleteBudget
+        let stamp = wallClock()
         let name = self.name
         let mode = configuration.reservedDirectoryMode
         let leftover = try await emptyTrash(trash, deadline: deadline, volume: path)
         let moved = try await withPathLock(path) { () throws(StorageError) -> Bool in
             try await perform(.deleteVolume, path) { store throws(StorageError) -> Bool in
-                guard try Self.startReclaim(store: store, path: path, claimUID: expectedClaimUID, member: name, .deleteVolume)
+                guard try Self.startReclaim(store: store, path: path, claimUID: expectedClaimUID, member: name, .deleteVolume, at: stamp)
                 else { return false }
                 _ = try store.makeDirectory(ReservedNames.trashDirectory, mode: mode, parentMode: mode)
                 try store.rename(path, to: trash)
@@ -395,7 +397,7 @@ extension MemberStorage {
     /// it ``OwnershipRecord/State/deleting``. False when there is nothing to reclaim (no
     /// record and no directory; or a record whose directory is gone, which is removed).
     static func startReclaim(
-        store: any VolumeStore, path: RelativePath, claimUID: String, member: String, _ operation: StorageOperation
+        store: any VolumeStore, path: RelativePath, claimUID: String, member: String, _ operation: StorageOperation, at date: Date
     ) throws(StorageError) -> Bool {
         guard let record = try readRecord(store: store, path: path, member: member) else {
             guard let info = try store.stat(path) else { return false }
@@ -420,7 +422,7 @@ extension MemberStorage {
         if record.state != .deleting {
             // Best effort: a full export must still be able to free space.
             do throws(StorageError) {
-                try replaceRecord(store: store, record.with(state: .deleting, at: Date()))
+                try replaceRecord(store: store, record.with(state: .deleting, at: date))
             } catch {
                 if !error.isOutOfSpace { throw error }
             }

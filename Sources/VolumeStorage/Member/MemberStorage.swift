@@ -1,5 +1,6 @@
 // One actor per NFS server: its store, its blocking threads and its health.
-public import Logging
+package import Foundation
+package import Logging
 
 /// The storage side of one member (NFS server) of the ring.
 ///
@@ -83,6 +84,9 @@ public actor MemberStorage {
     public nonisolated let configuration: Configuration
     private let clock: any Clock<Duration>
     let now: @Sendable () -> ContinuousClock.Instant
+    /// The wall time written into the records this actor changes on its own (a volume
+    /// marked deleting); the caller gives it for the others.
+    let wallClock: @Sendable () -> Date
     let logger: Logger
     private var freeSpaceReading = FreeSpaceReading()
     private var healthState: MemberHealth
@@ -93,11 +97,13 @@ public actor MemberStorage {
     /// - Parameters:
     ///   - clock: measures timeouts and the probe loop's sleeps.
     ///   - now: the time fed to the health state machine.
+    ///   - wallClock: see ``wallClock``.
     ///   - identity: what the export's identity file must say (checked by every probe).
     package init(
         store: any VolumeStore, configuration: Configuration = .default, identity: MemberIdentity? = nil,
         clock: any Clock<Duration> = ContinuousClock(),
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
+        wallClock: @escaping @Sendable () -> Date = { Date() },
         logger: Logger = Logger(label: "nfs-cluster-provisioner.storage")
     ) {
         self.name = store.member
@@ -107,6 +113,7 @@ public actor MemberStorage {
         self.executor = BlockingExecutor(member: store.member, configuration: configuration.executor, clock: clock)
         self.clock = clock
         self.now = now
+        self.wallClock = wallClock
         self.logger = logger
         self.healthState = MemberHealth(configuration: configuration.health, now: now())
     }

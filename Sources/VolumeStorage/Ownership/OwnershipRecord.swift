@@ -1,5 +1,5 @@
 // The provisioner's record of which claim owns a directory, kept outside every volume.
-public import Foundation
+package import Foundation
 
 /// The claim a record names: what ownership checks compare.
 public struct ClaimIdentity: Sendable, Hashable, Codable, CustomStringConvertible {
