@@ -298,14 +298,8 @@ final class PlaygroundEngine: Sendable {
             identity: "playground-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))",
             leaseName: ProvisionerName.leaseName(for: PlaygroundCommand.provisionerName), namespace: "default",
             leaseDuration: .seconds(15), renewDeadline: .seconds(10), retryPeriod: .seconds(2))
-        let engine: ProvisionerEngine
-        do {
-            engine = try ProvisionerEngine(configuration: configuration, api: clientConfiguration, transport: transport,
-                                           options: options, logger: logger)
-        } catch {
-            try? await transport.shutdown()
-            throw error
-        }
+        let engine = try await ProvisionerEngine.make(configuration: configuration, api: clientConfiguration, transport: transport,
+                                                      options: options, logger: logger)
         return PlaygroundEngine(engine: engine)
     }
 

@@ -132,10 +132,9 @@ struct RunCommand: AsyncParsableCommand {
         let transport = try AsyncHTTPClientTransport(configuration: clientConfiguration)
         let engine: ProvisionerEngine
         do {
-            engine = try ProvisionerEngine(configuration: configuration, api: clientConfiguration, transport: transport,
-                                           options: options, logger: logger)
+            engine = try await ProvisionerEngine.make(configuration: configuration, api: clientConfiguration, transport: transport,
+                                                      options: options, logger: logger)
         } catch {
-            try? await transport.shutdown()
             throw UsageError("\(configuration.source): \(error)")
         }
         let client = engine.client
@@ -220,6 +219,20 @@ struct EngineService: Service {
             try await engine.run()
         } onGracefulShutdown: {
             engine.beginShutdown()
+        }
+    }
+}
+
+extension ProvisionerEngine {
+    /// An engine whose client travels over `transport`; if the engine is refused (an
+    /// invalid configuration), the transport is shut down before the error is thrown.
+    static func make(configuration: ProvisionerConfiguration, api: KubeClientConfiguration, transport: any HTTPTransport,
+                     options: Options, logger: Logger) async throws -> ProvisionerEngine {
+        do {
+            return try ProvisionerEngine(configuration: configuration, api: api, transport: transport, options: options, logger: logger)
+        } catch {
+            try? await transport.shutdown()
+            throw error
         }
     }
 }

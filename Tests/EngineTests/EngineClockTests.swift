@@ -54,11 +54,7 @@ struct EngineClockTests {
     func resync_runsOnTheInjectedClock() async throws {
         let bed = try await EngineTestBed.start()
         try await bed.createClass("nfs")
-        let store = try MountedVolumeStore(configuration: .init(member: "a", mountPath: bed.export("a"), requireMountPoint: false))
-        let crashed = MemberStorage(store: store)
-        _ = try await crashed.createVolume(relativePath: try RelativePath("gone-empty"), mode: .defaultDirectory,
-                                           owner: testClaim(ns: "gone", name: "empty", uid: "u-empty"))
-        crashed.shutdown()
+        try await bed.leaveCrashLeftovers(on: "a", [("gone-empty", testClaim(ns: "gone", name: "empty", uid: "u-empty"))])
         let clock = ManualClock()
         let run = try bed.startEngine(bed.configuration(members: ["a"])) {
             $0.clock = ClockAdapter(clock)
@@ -81,11 +77,7 @@ struct EngineClockTests {
     func orphanGrace_onTheInjectedWallClock() async throws {
         let bed = try await EngineTestBed.start()
         try await bed.createClass("nfs")
-        let store = try MountedVolumeStore(configuration: .init(member: "a", mountPath: bed.export("a"), requireMountPoint: false))
-        let crashed = MemberStorage(store: store)
-        _ = try await crashed.createVolume(relativePath: try RelativePath("gone-empty"), mode: .defaultDirectory,
-                                           owner: testClaim(ns: "gone", name: "empty", uid: "u-empty"))
-        crashed.shutdown()
+        try await bed.leaveCrashLeftovers(on: "a", [("gone-empty", testClaim(ns: "gone", name: "empty", uid: "u-empty"))])
         let written = try #require(bed.ownershipRecord("a", "gone-empty")).updatedAt
         let wall = Mutex(written.addingTimeInterval(30 * 60))
         let run = try bed.startEngine(bed.configuration(members: ["a"])) {

@@ -274,11 +274,8 @@ struct CrashLeftoverTests {
         let bed = try await EngineTestBed.start()
         try await bed.createClass("nfs")
         // What a kill between the record and the PV leaves, for claims deleted meanwhile.
-        let store = try MountedVolumeStore(configuration: .init(member: "a", mountPath: bed.export("a"), requireMountPoint: false))
-        let crashed = MemberStorage(store: store)
-        _ = try await crashed.createVolume(relativePath: try RelativePath("gone-empty"), mode: .defaultDirectory, owner: testClaim(ns: "gone", name: "empty", uid: "u-empty"))
-        _ = try await crashed.createVolume(relativePath: try RelativePath("gone-full"), mode: .defaultDirectory, owner: testClaim(ns: "gone", name: "full", uid: "u-full"))
-        crashed.shutdown()
+        try await bed.leaveCrashLeftovers(on: "a", [("gone-empty", testClaim(ns: "gone", name: "empty", uid: "u-empty")),
+                                                    ("gone-full", testClaim(ns: "gone", name: "full", uid: "u-full"))])
         try Data("written before the crash".utf8).write(to: URL(fileURLWithPath: bed.export("a") + "/gone-full/file"))
         try Data("and more".utf8).write(to: URL(fileURLWithPath: bed.export("a") + "/gone-full/second"))
         let run = try bed.startEngine(bed.configuration(members: ["a"])) {
