@@ -87,7 +87,7 @@ package struct StorageClassParameters: Sendable, Hashable {
     /// See ``DeletePolicy/resolve(parameters:)``; default ``DeletePolicy/retain``.
     package var deletePolicy: DeletePolicy
     /// `mountPermissions`, octal; default ``FileMode/defaultDirectory`` (0777, the original's).
-    public var directoryMode: FileMode
+    package var directoryMode: FileMode
 
     package init(pathPattern: PathPattern = .default, deletePolicy: DeletePolicy = .retain, directoryMode: FileMode = .defaultDirectory) {
         self.pathPattern = pathPattern
