@@ -55,7 +55,6 @@ public final class ProvisionerEngine: Sendable {
     public init(configuration: ProvisionerConfiguration, api: KubeClientConfiguration, transport: any HTTPTransport,
                 options: Options, metrics: EngineMetrics = EngineMetrics(), logger: Logger) throws {
         try configuration.validate()
-        try options.leaderElection?.validate()
         provisionerName = configuration.provisionerName
         self.logger = logger
         clock = EngineTimeClock(options.clock)
