@@ -29,7 +29,7 @@ struct ServerTests {
     }
 
     @Test func tls_servesHTTPSWithTheGivenCertificate() async throws {
-        let certificates = try LocalClusterTLS.makeCertificates()
+        let certificates = try await LocalClusterTLS.makeCertificates()
         defer { try? FileManager.default.removeItem(at: certificates.directory) }
         try await Fixtures.withCluster(configure: {
             $0.tls = .init(certificateChainPath: certificates.certificatePath, privateKeyPath: certificates.keyPath,

@@ -2,6 +2,7 @@
 // a CA and a server certificate for IP 127.0.0.1 / DNS localhost, signed by that CA.
 
 package import Foundation
+import NFSServerHarness
 
 /// PEM files in a fresh temporary directory.
 package struct LocalClusterTestCertificates: Sendable {
@@ -26,9 +27,14 @@ package enum LocalClusterTLSError: Error, CustomStringConvertible {
 }
 
 package enum LocalClusterTLS {
-    /// Makes a CA and a server certificate with `openssl` (a few hundred milliseconds; it
-    /// runs a child process synchronously, so call it once per test).
-    package static func makeCertificates() throws -> LocalClusterTestCertificates {
+    /// Makes a CA and a server certificate with `openssl` (a few hundred milliseconds), on a
+    /// thread of its own: the child processes are waited for synchronously and must not hold
+    /// a cooperative thread that other tests' servers need.
+    package static func makeCertificates() async throws -> LocalClusterTestCertificates {
+        try await HelperThread.run { () throws -> LocalClusterTestCertificates in try makeCertificatesBlocking() }
+    }
+
+    private static func makeCertificatesBlocking() throws -> LocalClusterTestCertificates {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("localcluster-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }

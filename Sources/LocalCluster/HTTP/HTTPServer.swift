@@ -44,19 +44,17 @@ final class HTTPServer: Sendable {
     let handler: APIHandler
     let listener: NIOAsyncChannel<any Channel, Never>
     let connections: ConnectionRegistry
-    let sslContext: NIOSSLContext?
     let logger: Logger
 
     /// The bound port.
     let port: Int
 
     private init(handler: APIHandler, listener: NIOAsyncChannel<any Channel, Never>, connections: ConnectionRegistry,
-                 sslContext: NIOSSLContext?, port: Int, logger: Logger)
+                 port: Int, logger: Logger)
     {
         self.handler = handler
         self.listener = listener
         self.connections = connections
-        self.sslContext = sslContext
         self.port = port
         self.logger = logger
     }
@@ -64,10 +62,11 @@ final class HTTPServer: Sendable {
     /// Binds the listening socket (fast: no I/O beyond bind/listen).
     ///
     /// Accepted connections come out of the listener as plain channels that do not read yet
-    /// (autoRead off); `serve` builds their HTTP pipeline and async wrapper and then starts
-    /// reading. An async channel made in the accept initializer could be dropped unconsumed
-    /// when the listener closes at the same moment, and NIO traps on such a writer ("Deinited
-    /// NIOAsyncWriter without calling finish()"); a plain channel is just closed.
+    /// (autoRead off; with TLS, only the handshake reads: see TLSHandshakeHold); `serve`
+    /// builds their HTTP pipeline and async wrapper and then starts reading. An async channel
+    /// made in the accept initializer could be dropped unconsumed when the listener closes at
+    /// the same moment, and NIO traps on such a writer ("Deinited NIOAsyncWriter without
+    /// calling finish()"); a plain channel is just closed.
     static func bind(configuration: LocalClusterConfiguration, handler: APIHandler) async throws -> HTTPServer {
         let sslContext: NIOSSLContext?
         if let tls = configuration.tls {
@@ -86,6 +85,11 @@ final class HTTPServer: Sendable {
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard connections.register(channel) else { throw ChannelError.ioOnClosedChannel }
+                    if let sslContext {
+                        // The handshake runs now, on the event loop (see TLSHandshakeHold).
+                        try channel.pipeline.syncOperations.addHandlers(NIOSSLServerHandler(context: sslContext),
+                                                                        TLSHandshakeHold())
+                    }
                     return channel
                 }
             }
@@ -93,7 +97,7 @@ final class HTTPServer: Sendable {
             try await listener.channel.close()
             throw LocalClusterError.bindFailed(host: configuration.host, port: configuration.port, reason: "no local port after bind")
         }
-        return HTTPServer(handler: handler, listener: listener, connections: connections, sslContext: sslContext,
+        return HTTPServer(handler: handler, listener: listener, connections: connections,
                           port: port, logger: configuration.logger)
     }
 
@@ -123,15 +127,15 @@ final class HTTPServer: Sendable {
         }
     }
 
-    /// Builds the connection's pipeline, wraps it for async use and starts reading.
+    /// Builds the connection's HTTP pipeline (behind the TLS handlers added when it was
+    /// accepted), wraps it for async use, hands on what TLS held and starts reading.
     func wrap(_ channel: any Channel) async throws -> HTTPConnection {
-        let sslContext = self.sslContext
-        return try await channel.eventLoop.submit {
-            if let sslContext {
-                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
-            }
+        try await channel.eventLoop.submit {
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
             let connection = try HTTPConnection(wrappingChannelSynchronously: channel)
+            if let hold = try? channel.pipeline.syncOperations.handler(type: TLSHandshakeHold.self) {
+                hold.release()
+            }
             try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
             return connection
         }.get()
