@@ -225,6 +225,7 @@ let package = Package(
             name: "DaemonTests",
             dependencies: [
                 "TestSupport", "TestTraits", "LocalCluster", "Engine", "KubeRuntime", "VolumeStorage", "RingCore",
+                "NFSServerHarness",  // HelperThread: blocking waits off the cooperative pool
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import NFSServerHarness
 import Testing
 import TestSupport
 import TestTraits
@@ -99,21 +100,29 @@ struct HardeningDaemonTests {
             let lines = (0..<2500).map { "ns/claim-\($0)\n" }.joined()
             input.fileHandleForWriting.write(Data(lines.utf8))
             // Standard input stays open: a tool that waited for its end would print nothing.
-            var seen = Data()
-            let deadline = ContinuousClock.now + .seconds(60)
+            // (The reads and the wait block: on a helper thread, not a cooperative one.)
             let fd = output.fileHandleForReading.fileDescriptor
-            var buffer = [UInt8](repeating: 0, count: 1 << 16)
-            while !String(decoding: seen, as: UTF8.self).contains("claim-999"), ContinuousClock.now < deadline {
-                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                guard poll(&pfd, 1, 200) > 0 else { continue }
-                let n = read(fd, &buffer, buffer.count)
-                if n <= 0 { break }
-                seen.append(contentsOf: buffer[0..<n])
+            var seen = await HelperThread.run { () -> Data in
+                var seen = Data()
+                let deadline = ContinuousClock.now + .seconds(60)
+                var buffer = [UInt8](repeating: 0, count: 1 << 16)
+                while !String(decoding: seen, as: UTF8.self).contains("claim-999"), ContinuousClock.now < deadline {
+                    var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    guard poll(&pfd, 1, 200) > 0 else { continue }
+                    let n = read(fd, &buffer, buffer.count)
+                    if n <= 0 { break }
+                    seen.append(contentsOf: buffer[0..<n])
+                }
+                return seen
             }
             #expect(String(decoding: seen, as: UTF8.self).contains("claim-999"), "\(format): no answer before the input ended")
             try input.fileHandleForWriting.close()
-            seen.append(output.fileHandleForReading.readDataToEndOfFile())
-            process.waitUntilExit()
+            let rest = output.fileHandleForReading
+            seen.append(await HelperThread.run { () -> Data in
+                let data = rest.readDataToEndOfFile()
+                process.waitUntilExit()
+                return data
+            })
             #expect(process.terminationStatus == 0)
             let text = String(decoding: seen, as: UTF8.self)
             if format == "json" {
@@ -179,7 +188,7 @@ struct HardeningDaemonTests {
         slowBody.send("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nab")
         #expect(try RawConnection.get(port: port, path: "/healthz").hasPrefix("HTTP/1.1 200"))
         for connection in idle + [slowHead, slowBody] {
-            #expect(connection.waitForClose(within: .seconds(30)), "an idle or slow connection was never closed")
+            #expect(await connection.waitForClose(within: .seconds(30)), "an idle or slow connection was never closed")
         }
         daemon.signal(SIGTERM)
         #expect(try await daemon.waitForExit(timeout: .seconds(30)) == 0)
@@ -198,7 +207,7 @@ struct HardeningDaemonTests {
         #expect(try RawConnection.get(port: port, path: "/healthz").hasPrefix("HTTP/1.1 200"))
         // The first five were evicted (four by the later idle ones, one by /healthz's).
         for connection in idle.prefix(5) {
-            #expect(connection.waitForClose(within: .seconds(30)), "an old idle connection was not evicted")
+            #expect(await connection.waitForClose(within: .seconds(30)), "an old idle connection was not evicted")
         }
         daemon.signal(SIGTERM)
         #expect(try await daemon.waitForExit(timeout: .seconds(30)) == 0)
@@ -284,7 +293,7 @@ struct HardeningDaemonTests {
 }
 
 /// A TCP connection that sends nothing, to see when the server closes it.
-final class RawConnection {
+final class RawConnection: Sendable {
     let fd: Int32
 
     init(port: Int) throws {
@@ -306,8 +315,12 @@ final class RawConnection {
     deinit { close(fd) }
 
     /// True once the peer has closed the connection (a read returns end of file or a
-    /// reset), false if it is still open after `within`.
-    func waitForClose(within: Duration) -> Bool {
+    /// reset), false if it is still open after `within`. Polls on a helper thread.
+    func waitForClose(within: Duration) async -> Bool {
+        await HelperThread.run { self.waitForCloseBlocking(within: within) }
+    }
+
+    private func waitForCloseBlocking(within: Duration) -> Bool {
         let deadline = ContinuousClock.now + within
         var buffer = [UInt8](repeating: 0, count: 256)
         while ContinuousClock.now < deadline {
