@@ -225,7 +225,6 @@ let package = Package(
             name: "DaemonTests",
             dependencies: [
                 "TestSupport", "TestTraits", "LocalCluster", "Engine", "KubeRuntime", "VolumeStorage", "RingCore",
-                "NFSServerHarness",  // HelperThread: blocking waits off the cooperative pool
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict

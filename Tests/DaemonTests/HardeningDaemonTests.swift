@@ -1,6 +1,5 @@
 import Foundation
 import Glibc
-import NFSServerHarness
 import Testing
 import TestSupport
 import TestTraits
@@ -102,7 +101,7 @@ struct HardeningDaemonTests {
             // Standard input stays open: a tool that waited for its end would print nothing.
             // (The reads and the wait block: on a helper thread, not a cooperative one.)
             let fd = output.fileHandleForReading.fileDescriptor
-            var seen = await HelperThread.run { () -> Data in
+            var seen = try await runBlocking { () -> Data in
                 var seen = Data()
                 let deadline = ContinuousClock.now + .seconds(60)
                 var buffer = [UInt8](repeating: 0, count: 1 << 16)
@@ -118,7 +117,7 @@ struct HardeningDaemonTests {
             #expect(String(decoding: seen, as: UTF8.self).contains("claim-999"), "\(format): no answer before the input ended")
             try input.fileHandleForWriting.close()
             let rest = output.fileHandleForReading
-            seen.append(await HelperThread.run { () -> Data in
+            seen.append(try await runBlocking { () -> Data in
                 let data = rest.readDataToEndOfFile()
                 process.waitUntilExit()
                 return data
@@ -186,9 +185,9 @@ struct HardeningDaemonTests {
         slowHead.send("GET /healthz HTTP/1.1\r\nHost: x\r\n")
         let slowBody = try RawConnection(port: port)
         slowBody.send("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nab")
-        #expect(try RawConnection.get(port: port, path: "/healthz").hasPrefix("HTTP/1.1 200"))
+        #expect(try await RawConnection.get(port: port, path: "/healthz").hasPrefix("HTTP/1.1 200"))
         for connection in idle + [slowHead, slowBody] {
-            #expect(await connection.waitForClose(within: .seconds(30)), "an idle or slow connection was never closed")
+            #expect(try await connection.waitForClose(within: .seconds(30)), "an idle or slow connection was never closed")
         }
         daemon.signal(SIGTERM)
         #expect(try await daemon.waitForExit(timeout: .seconds(30)) == 0)
@@ -204,10 +203,10 @@ struct HardeningDaemonTests {
             idle.append(try RawConnection(port: port))
             try await Task.sleep(for: .milliseconds(50))  // accepted in this order
         }
-        #expect(try RawConnection.get(port: port, path: "/healthz").hasPrefix("HTTP/1.1 200"))
+        #expect(try await RawConnection.get(port: port, path: "/healthz").hasPrefix("HTTP/1.1 200"))
         // The first five were evicted (four by the later idle ones, one by /healthz's).
         for connection in idle.prefix(5) {
-            #expect(await connection.waitForClose(within: .seconds(30)), "an old idle connection was not evicted")
+            #expect(try await connection.waitForClose(within: .seconds(30)), "an old idle connection was not evicted")
         }
         daemon.signal(SIGTERM)
         #expect(try await daemon.waitForExit(timeout: .seconds(30)) == 0)
@@ -316,8 +315,8 @@ final class RawConnection: Sendable {
 
     /// True once the peer has closed the connection (a read returns end of file or a
     /// reset), false if it is still open after `within`. Polls on a helper thread.
-    func waitForClose(within: Duration) async -> Bool {
-        await HelperThread.run { self.waitForCloseBlocking(within: within) }
+    func waitForClose(within: Duration) async throws -> Bool {
+        try await runBlocking { self.waitForCloseBlocking(within: within) }
     }
 
     private func waitForCloseBlocking(within: Duration) -> Bool {
@@ -337,8 +336,12 @@ final class RawConnection: Sendable {
         _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
     }
 
-    /// One GET on a fresh connection; the response's text.
-    static func get(port: Int, path: String) throws -> String {
+    /// One GET on a fresh connection; the response's text. Polls on a helper thread.
+    static func get(port: Int, path: String) async throws -> String {
+        try await runBlocking { try getBlocking(port: port, path: path) }
+    }
+
+    private static func getBlocking(port: Int, path: String) throws -> String {
         let c = try RawConnection(port: port)
         c.send("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         var response: [UInt8] = []

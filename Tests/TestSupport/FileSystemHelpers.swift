@@ -1,6 +1,7 @@
 // Small filesystem helpers shared by the storage and engine tests.
 import Glibc
 import Foundation
+import NFSServerHarness
 package import VolumeStorage
 
 /// `RelativePath` from a literal known to be valid.
@@ -30,11 +31,7 @@ package func fillFileSystem(at path: String) throws {
 
 /// Runs a blocking `body` (a child process waited for, a slow file walk) on a thread of its
 /// own and awaits it, so that it never holds one of the few threads every async test shares.
+/// (The harness's `HelperThread.run` under the name the tests use.)
 package func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
-        }
-        thread.start()
-    }
+    try await HelperThread.run(body)
 }
